@@ -1,0 +1,107 @@
+/**
+ * The API server as one component: the watch cache over the store, the object store, the
+ * handler, and the HTTP(S) listener, started in that order and stopped in reverse.
+ */
+import type { Backend } from '../storage/index.ts';
+import type { ApiRequest, ApiResponse } from './api-types.ts';
+import { ApiHandler } from './handler.ts';
+import { builtinKinds, nameValidatorFor } from './kinds/index.ts';
+import { listen, type Listener, type ListenOptions } from './listener.ts';
+import { Metrics } from './metrics.ts';
+import { decode, ObjectStore } from './object-store.ts';
+import { ResourceRegistry } from './registry.ts';
+import { WatchCache } from './watch-cache.ts';
+
+/** Options of {@link ApiServer}. */
+export interface ApiServerOptions {
+  backend: Backend;
+  listen: ListenOptions;
+  /** The clock. Default: the system clock. */
+  now?: () => Date;
+}
+
+/** Namespaces every cluster has from the start, as upstream's system namespaces controller. */
+const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+
+/** The Kubernetes API over a {@link Backend}. */
+export class ApiServer {
+  readonly registry = new ResourceRegistry(builtinKinds);
+  readonly metrics = new Metrics();
+  readonly #options: ApiServerOptions;
+  readonly #cache: WatchCache;
+  readonly #store: ObjectStore;
+  #handler: ApiHandler | undefined;
+  #listener: Listener | undefined;
+  #ready = false;
+
+  constructor(options: ApiServerOptions) {
+    this.#options = options;
+    this.#cache = new WatchCache(options.backend, '/registry/', { decode });
+    this.#store = new ObjectStore(options.backend, this.#cache, {
+      ...(options.now ? { now: options.now } : {}),
+      nameErrors: nameValidatorFor,
+    });
+    this.metrics.gauge('apiserver_watch_cache_watchers', 'Number of API watchers served by the watch cache.', () =>
+      this.#cache.watcherCount(),
+    );
+  }
+
+  /** Loads the cache, makes sure the system namespaces exist, and starts listening. */
+  async start(): Promise<void> {
+    await this.#cache.start();
+    const address = () => {
+      const a = this.#listener?.address;
+      return a ? `${a.address}:${a.port}` : `${this.#options.listen.host}:${this.#options.listen.port}`;
+    };
+    this.#handler = new ApiHandler({
+      registry: this.registry,
+      store: this.#store,
+      cache: this.#cache,
+      metrics: this.metrics,
+      get serverAddress() {
+        return address();
+      },
+      ready: () => this.#ready && this.#cache.failure === undefined,
+      ...(this.#options.now ? { now: this.#options.now } : {}),
+    });
+    await this.#bootstrap();
+    this.#listener = await listen(this.#options.listen, (request) => this.handle(request));
+    this.#ready = true;
+  }
+
+  /** Serves one request in-process (no network), as the listener does for remote clients. */
+  handle(request: ApiRequest): Promise<ApiResponse> {
+    if (!this.#handler) throw new Error('the API server is not started');
+    return this.#handler.handle(request);
+  }
+
+  /** The address the listener is bound to. */
+  get address(): { host: string; port: number } {
+    const a = this.#listener?.address;
+    if (!a) throw new Error('the API server is not listening');
+    return { host: a.address, port: a.port };
+  }
+
+  /** Stops listening and following the store. */
+  async stop(): Promise<void> {
+    this.#ready = false;
+    await this.#listener?.close();
+    this.#cache.stop();
+  }
+
+  async #bootstrap(): Promise<void> {
+    for (const name of SYSTEM_NAMESPACES) {
+      const response = await this.handle({
+        method: 'POST',
+        path: '/api/v1/namespaces',
+        query: new URLSearchParams(),
+        accept: undefined,
+        contentType: 'application/json',
+        body: Buffer.from(JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } })),
+      });
+      if (response.status !== 201 && response.status !== 409) {
+        throw new Error(`cannot create namespace ${name}: ${response.body}`);
+      }
+    }
+  }
+}

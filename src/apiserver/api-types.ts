@@ -1,0 +1,37 @@
+/**
+ * The API server's request and response, independent of HTTP: the HTTPS listener adapts Node's
+ * `http` objects to these, and in-process clients call the handler with them directly.
+ */
+
+/** One API request. */
+export interface ApiRequest {
+  method: string;
+  /** The URL path, without the query. */
+  path: string;
+  query: URLSearchParams;
+  /** `Accept`, as sent. */
+  accept: string | undefined;
+  /** `Content-Type`, as sent. */
+  contentType: string | undefined;
+  /** The request body, already limited in size by the transport. */
+  body: Uint8Array | undefined;
+}
+
+/** A stream of watch events, written as the transport can take them. */
+export interface EventStream {
+  /**
+   * Starts the stream. `write` sends one chunk; `end` closes the response. Returns a function
+   * that stops the stream when the client goes away (after which nothing is written).
+   */
+  start(write: (chunk: string) => void, end: () => void): () => void;
+}
+
+/** One API response: a whole body or an event stream. */
+export interface ApiResponse {
+  status: number;
+  contentType: string;
+  body?: string;
+  stream?: EventStream;
+  /** `Warning:` headers, e.g. for deprecated fields or ignored unknown fields. */
+  warnings?: string[];
+}

@@ -1,0 +1,60 @@
+/**
+ * Request body decoding: JSON or YAML into a plain object, with the limits that keep a bad
+ * body from hurting the server (nesting depth; size is capped by the transport).
+ */
+import { parse as parseYaml } from 'yaml';
+import { badRequest, StatusError, unsupportedMediaType } from './errors.ts';
+import { bodyFormat, type BodyFormat } from './negotiate.ts';
+import { depthExceeds, MAX_DEPTH } from './object-meta.ts';
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** The body as text; 400 when it is not UTF-8. */
+function text(body: Uint8Array | undefined): string {
+  if (!body || body.length === 0) throw badRequest('the request body is empty');
+  try {
+    return decoder.decode(body);
+  } catch {
+    throw badRequest('the request body is not valid UTF-8');
+  }
+}
+
+/** Parses JSON or YAML text into a value; `what` names the body in messages. */
+export function parseDocument(body: Uint8Array | undefined, format: BodyFormat, what = 'object'): unknown {
+  const source = text(body);
+  let value: unknown;
+  if (format === 'yaml' || format === 'apply-patch') {
+    try {
+      // Aliases are bounded so that a "billion laughs" document cannot blow up memory.
+      value = parseYaml(source, { maxAliasCount: 100, uniqueKeys: false });
+    } catch (error) {
+      throw badRequest(`error decoding YAML ${what}: ${(error as Error).message.split('\n')[0]}`);
+    }
+  } else {
+    try {
+      value = JSON.parse(source);
+    } catch (error) {
+      throw badRequest(`couldn't get version/kind; json parse error: ${(error as Error).message}`);
+    }
+  }
+  if (depthExceeds(value, MAX_DEPTH)) throw badRequest(`the ${what} is nested too deeply (more than ${MAX_DEPTH} levels)`);
+  return value;
+}
+
+/** Decodes a create/update body into an object. */
+export function decodeObject(body: Uint8Array | undefined, contentType: string | undefined): Record<string, unknown> {
+  const format = bodyFormat(contentType);
+  if (format === 'protobuf') {
+    throw new StatusError(415, 'UnsupportedMediaType', 'protobuf request bodies are not supported yet; send application/json');
+  }
+  if (format !== 'json' && format !== 'yaml') throw unsupportedMediaType(contentType ?? '');
+  const value = parseDocument(body, format);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw badRequest(`Object 'Kind' is missing in '${truncate(text(body))}'`);
+  }
+  return value as Record<string, unknown>;
+}
+
+function truncate(s: string): string {
+  return s.length > 200 ? `${s.slice(0, 200)}…` : s;
+}

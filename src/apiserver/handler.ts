@@ -1,0 +1,406 @@
+/**
+ * The API's request handler: routes a request to discovery or to a resource, runs the verb on
+ * the object store, and renders the answer (object, list, Table, event stream or Status).
+ * It knows nothing of HTTP; see `api-types.ts`.
+ */
+import type { ApiRequest, ApiResponse } from './api-types.ts';
+import { decodeObject, parseDocument } from './body.ts';
+import * as discovery from './discovery.ts';
+import {
+  badRequest,
+  methodNotAllowed,
+  StatusError,
+  toStatus,
+  type Status,
+} from './errors.ts';
+import type { Metrics } from './metrics.ts';
+import { bodyFormat, negotiate, type Rendering } from './negotiate.ts';
+import type { DeleteOptions, ObjectStore, Subresource } from './object-store.ts';
+import { meta } from './object-meta.ts';
+import { applyJsonPatch, applyMergePatch, PatchError } from './patch/index.ts';
+import type { ResourceRegistry } from './registry.ts';
+import { parseResourcePath, type ResourceRequest } from './request-info.ts';
+import { groupVersion, type KubeObject, type ResourceDef } from './resource.ts';
+import { buildFilter } from './filter.ts';
+import { partialMetadata, toTable, type IncludeObject } from './table.ts';
+import { watchStream } from './watch-stream.ts';
+import type { CachedObject, WatchCache } from './watch-cache.ts';
+import { openapiV3GroupVersion, openapiV3Root } from './openapi.ts';
+
+/** What the handler needs from the rest of the server. */
+export interface HandlerDeps {
+  registry: ResourceRegistry;
+  store: ObjectStore;
+  cache: WatchCache;
+  metrics: Metrics;
+  /** `host:port` the API is reached at (for `/api`). */
+  serverAddress: string;
+  /** Whether the server is ready (for `/readyz`). */
+  ready: () => boolean;
+  now?: () => Date;
+}
+
+const JSON_TYPE = 'application/json';
+
+/** Serves API requests. See the file header. */
+export class ApiHandler {
+  readonly #deps: HandlerDeps;
+  readonly #now: () => Date;
+
+  constructor(deps: HandlerDeps) {
+    this.#deps = deps;
+    this.#now = deps.now ?? (() => new Date());
+  }
+
+  /** Serves one request. Never throws: failures become Status responses. */
+  async handle(request: ApiRequest): Promise<ApiResponse> {
+    const started = performance.now();
+    const info = parseResourcePath(request.path);
+    let response: ApiResponse;
+    try {
+      response = info ? await this.#resource(request, info) : this.#nonResource(request);
+    } catch (error) {
+      response = statusResponse(toStatus(error));
+      if (!(error instanceof StatusError)) {
+        console.error(`skiff: ${request.method} ${request.path}: unexpected error:`, error);
+      }
+    }
+    if (info) {
+      this.#deps.metrics.observe(
+        {
+          verb: verbOf(request, info),
+          group: info.group,
+          version: info.version,
+          resource: info.resource,
+          subresource: info.subresource ?? '',
+        },
+        response.status,
+        (performance.now() - started) / 1000,
+      );
+    }
+    return response;
+  }
+
+  #nonResource(request: ApiRequest): ApiResponse {
+    const { registry, serverAddress } = this.#deps;
+    if (request.method !== 'GET' && request.method !== 'HEAD') throw methodNotAllowed();
+    const path = request.path.length > 1 && request.path.endsWith('/') ? request.path.slice(0, -1) : request.path;
+    const parts = path.split('/').slice(1);
+    if (path === '/healthz' || path === '/livez' || path.startsWith('/livez/') || path.startsWith('/healthz/')) {
+      return text(200, 'ok');
+    }
+    if (path === '/readyz' || path.startsWith('/readyz/')) {
+      return this.#deps.ready() ? text(200, 'ok') : text(500, '[-]informer-sync failed: not ready\nreadyz check failed');
+    }
+    if (path === '/version') return json(200, discovery.versionInfo());
+    if (path === '/metrics') return { status: 200, contentType: 'text/plain; version=0.0.4', body: this.#deps.metrics.render() };
+    if (path === '/api') return json(200, discovery.coreVersions(serverAddress));
+    if (path === '/apis') return json(200, discovery.groupList(registry));
+    if (parts[0] === 'api' && parts.length === 2) {
+      const doc = discovery.resourceList(registry, parts[1]!);
+      if (doc) return json(200, doc);
+    }
+    if (parts[0] === 'apis' && parts.length === 2) {
+      const doc = discovery.group(registry, parts[1]!);
+      if (doc) return json(200, doc);
+    }
+    if (parts[0] === 'apis' && parts.length === 3) {
+      const doc = discovery.resourceList(registry, `${parts[1]}/${parts[2]}`);
+      if (doc) return json(200, doc);
+    }
+    if (path === '/openapi/v3') return json(200, openapiV3Root(registry));
+    if (parts[0] === 'openapi' && parts[1] === 'v3' && parts.length >= 4) {
+      const doc = openapiV3GroupVersion(registry, parts.slice(2).join('/'));
+      if (doc) return json(200, doc);
+    }
+    throw notFoundPath();
+  }
+
+  async #resource(request: ApiRequest, info: ResourceRequest): Promise<ApiResponse> {
+    const { registry } = this.#deps;
+    const def = registry.lookup(info.group, info.version, info.resource);
+    if (!def) throw notFoundPath();
+    if (!def.namespaced && info.namespace !== undefined) throw notFoundPath();
+    if (def.namespaced && info.namespace === undefined && info.name !== undefined) throw notFoundPath();
+    const rendering = negotiate(request.accept);
+    if (!rendering) {
+      throw new StatusError(406, 'NotAcceptable', `only the following media types are accepted: application/json, application/yaml, application/json;as=Table;v=v1;g=meta.k8s.io`);
+    }
+    const name = info.name;
+    const method = request.method;
+    if (info.subresource !== undefined) {
+      if (name === undefined) throw notFoundPath();
+      return this.#subresource(request, def, info, name, rendering);
+    }
+    if (name === undefined) {
+      const watching = info.legacyWatch || isTrue(request.query.get('watch'));
+      if (method === 'GET' && watching) return this.#watch(request, def, info.namespace, undefined, rendering);
+      if (method === 'GET') return this.#list(request, def, info.namespace, rendering);
+      if (method === 'POST') return this.#create(request, def, info.namespace, rendering);
+      if (method === 'DELETE') return this.#deleteCollection(request, def, info.namespace, rendering);
+      throw methodNotAllowed();
+    }
+    switch (method) {
+      case 'GET':
+        if (info.legacyWatch || isTrue(request.query.get('watch'))) {
+          return this.#watch(request, def, info.namespace, name, rendering);
+        }
+        return this.#render(200, def, await this.#deps.store.get(def, info.namespace, name), rendering);
+      case 'PUT':
+        return this.#render(200, def, await this.#deps.store.update(def, info.namespace, name, decodeObject(request.body, request.contentType) as KubeObject, ''), rendering);
+      case 'PATCH':
+        return this.#render(200, def, await this.#patch(request, def, info.namespace, name, ''), rendering);
+      case 'DELETE': {
+        const { object } = await this.#deps.store.delete(def, info.namespace, name, deleteOptions(request));
+        return this.#render(200, def, object, rendering);
+      }
+      default:
+        throw methodNotAllowed();
+    }
+  }
+
+  async #subresource(
+    request: ApiRequest,
+    def: ResourceDef,
+    info: ResourceRequest,
+    name: string,
+    rendering: Rendering,
+  ): Promise<ApiResponse> {
+    const { store } = this.#deps;
+    const sub = info.subresource!;
+    const method = request.method;
+    if (sub === 'status' && def.subresources.status) {
+      if (method === 'GET') return this.#render(200, def, await store.get(def, info.namespace, name), rendering);
+      if (method === 'PUT') {
+        const body = decodeObject(request.body, request.contentType) as KubeObject;
+        return this.#render(200, def, await store.update(def, info.namespace, name, body, 'status'), rendering);
+      }
+      if (method === 'PATCH') return this.#render(200, def, await this.#patch(request, def, info.namespace, name, 'status'), rendering);
+      throw methodNotAllowed();
+    }
+    if (sub === 'finalize' && def.group === '' && def.plural === 'namespaces') {
+      if (method !== 'PUT') throw methodNotAllowed();
+      const body = decodeObject(request.body, request.contentType) as KubeObject;
+      return this.#render(200, def, await store.update(def, undefined, name, body, 'finalize'), rendering);
+    }
+    const scale = def.subresources.scale;
+    if (sub === 'scale' && scale) {
+      const toScale = (object: KubeObject) => ({
+        kind: 'Scale',
+        apiVersion: 'autoscaling/v1',
+        metadata: {
+          name: object.metadata?.name,
+          ...(def.namespaced ? { namespace: object.metadata?.namespace } : {}),
+          uid: object.metadata?.uid,
+          resourceVersion: object.metadata?.resourceVersion,
+          creationTimestamp: object.metadata?.creationTimestamp,
+        },
+        spec: { replicas: scale.specReplicas(object) },
+        status: { replicas: scale.statusReplicas(object), selector: scale.selector(object) },
+      });
+      if (method === 'GET') return json(200, toScale(await store.get(def, info.namespace, name)));
+      if (method !== 'PUT' && method !== 'PATCH') throw methodNotAllowed();
+      const patchOf = method === 'PATCH' ? this.#patchFunction(request) : undefined;
+      const body = method === 'PUT' ? decodeObject(request.body, request.contentType) : undefined;
+      const updated = await store.modify(def, info.namespace, name, '', (current) => {
+        const desired = (patchOf ? patchOf(toScale(current)) : body) as { spec?: { replicas?: unknown }; metadata?: { resourceVersion?: string } };
+        const replicas = desired?.spec?.replicas ?? 0;
+        if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
+          throw new StatusError(422, 'Invalid', `Scale.autoscaling "${name}" is invalid: spec.replicas: Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`, {
+            name,
+            group: 'autoscaling',
+            kind: 'Scale',
+            causes: [{ reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`, field: 'spec.replicas' }],
+          });
+        }
+        const next = scale.setSpecReplicas(current, replicas);
+        const rv = desired?.metadata?.resourceVersion;
+        if (rv) meta(next).resourceVersion = rv;
+        return next;
+      });
+      return json(200, toScale(updated));
+    }
+    throw notFoundPath();
+  }
+
+  async #create(request: ApiRequest, def: ResourceDef, namespace: string | undefined, rendering: Rendering): Promise<ApiResponse> {
+    if (def.namespaced && namespace === undefined) throw notFoundPath();
+    const body = decodeObject(request.body, request.contentType) as KubeObject;
+    const created = await this.#deps.store.create(def, namespace, body);
+    return this.#render(201, def, created, rendering);
+  }
+
+  #patchFunction(request: ApiRequest): (current: unknown) => unknown {
+    const format = bodyFormat(request.contentType);
+    if (format === 'merge-patch') {
+      const patch = parseDocument(request.body, 'json', 'patch');
+      return (current) => applyMergePatch(current, patch);
+    }
+    if (format === 'json-patch') {
+      const operations = parseDocument(request.body, 'json', 'patch');
+      if (!Array.isArray(operations)) throw badRequest('a JSON patch must be an array of operations');
+      return (current) => applyJsonPatch(current, operations);
+    }
+    if (format === 'strategic-merge-patch' || format === 'apply-patch') {
+      throw new StatusError(415, 'UnsupportedMediaType', `${request.contentType} patches are not supported yet; use --type merge or --type json`);
+    }
+    throw new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json`);
+  }
+
+  async #patch(request: ApiRequest, def: ResourceDef, namespace: string | undefined, name: string, subresource: Subresource): Promise<KubeObject> {
+    const patch = this.#patchFunction(request);
+    return this.#deps.store.modify(def, namespace, name, subresource, (current) => {
+      let next: unknown;
+      try {
+        next = patch(current);
+      } catch (error) {
+        if (error instanceof PatchError) {
+          throw new StatusError(422, 'Invalid', error.message, { name, ...(def.group ? { group: def.group } : {}), kind: def.kind });
+        }
+        throw error;
+      }
+      if (typeof next !== 'object' || next === null || Array.isArray(next)) {
+        throw badRequest('the patch did not produce an object');
+      }
+      return next as KubeObject;
+    });
+  }
+
+  async #list(request: ApiRequest, def: ResourceDef, namespace: string | undefined, rendering: Rendering): Promise<ApiResponse> {
+    const q = request.query;
+    const limit = Number(q.get('limit') ?? '0');
+    if (!Number.isInteger(limit) || limit < 0) throw badRequest(`invalid limit: ${q.get('limit')}`);
+    const page = await this.#deps.store.list(def, namespace, {
+      filter: buildFilter(def, q.get('labelSelector') ?? '', q.get('fieldSelector') ?? ''),
+      limit,
+      continueToken: q.get('continue') ?? '',
+      resourceVersion: q.get('resourceVersion') ?? '',
+    });
+    const listMeta: Record<string, unknown> = { resourceVersion: String(page.revision) };
+    if (page.continueToken) listMeta.continue = page.continueToken;
+    if (rendering.as === 'Table') {
+      const objects = page.items.map(objectOf);
+      return json(200, toTable(def, objects, listMeta, { includeObject: includeObject(q), noHeaders: false, version: rendering.version, now: this.#now() }));
+    }
+    if (rendering.as === 'PartialObjectMetadata') {
+      return json(200, {
+        kind: 'PartialObjectMetadataList',
+        apiVersion: `meta.k8s.io/${rendering.version}`,
+        metadata: listMeta,
+        items: page.items.map((item) => partialMetadata(objectOf(item), rendering.version)),
+      });
+    }
+    // Cached objects already carry their JSON: the list is assembled without re-serializing.
+    const items = page.items.map((item) => (isCached(item) ? item.json : JSON.stringify(item)));
+    const body = `{"kind":"${def.kind}List","apiVersion":"${groupVersion(def)}","metadata":${JSON.stringify(listMeta)},"items":[${items.join(',')}]}`;
+    return { status: 200, contentType: JSON_TYPE, body };
+  }
+
+  async #deleteCollection(request: ApiRequest, def: ResourceDef, namespace: string | undefined, rendering: Rendering): Promise<ApiResponse> {
+    const q = request.query;
+    const page = await this.#deps.store.list(def, namespace, {
+      filter: buildFilter(def, q.get('labelSelector') ?? '', q.get('fieldSelector') ?? ''),
+      limit: 0,
+      continueToken: '',
+      resourceVersion: '',
+    });
+    const options = deleteOptions(request);
+    const deleted: KubeObject[] = [];
+    for (const item of page.items) {
+      const object = objectOf(item);
+      try {
+        const result = await this.#deps.store.delete(def, object.metadata?.namespace, object.metadata!.name!, options);
+        deleted.push(result.object);
+      } catch (error) {
+        // Gone meanwhile: that is what was asked for.
+        if (!(error instanceof StatusError && error.code === 404)) throw error;
+      }
+    }
+    if (rendering.as === 'object') {
+      return json(200, { kind: `${def.kind}List`, apiVersion: groupVersion(def), metadata: {}, items: deleted });
+    }
+    return json(200, toTable(def, deleted, {}, { includeObject: includeObject(q), noHeaders: false, version: 'v1', now: this.#now() }));
+  }
+
+  #watch(request: ApiRequest, def: ResourceDef, namespace: string | undefined, name: string | undefined, rendering: Rendering): Promise<ApiResponse> {
+    return watchStream(request, def, namespace, name, rendering, {
+      cache: this.#deps.cache,
+      store: this.#deps.store,
+      currentRevision: () => this.#deps.store.currentRevision(),
+      now: this.#now,
+    });
+  }
+
+  #render(status: number, def: ResourceDef, object: KubeObject, rendering: Rendering): ApiResponse {
+    if (rendering.as === 'Table') {
+      return json(status, toTable(def, [object], { resourceVersion: object.metadata?.resourceVersion ?? '' }, { includeObject: 'Metadata', noHeaders: false, version: rendering.version, now: this.#now() }));
+    }
+    if (rendering.as === 'PartialObjectMetadata') return json(status, partialMetadata(object, rendering.version));
+    return json(status, object);
+  }
+}
+
+function objectOf(item: CachedObject | KubeObject): KubeObject {
+  return isCached(item) ? item.object : item;
+}
+
+function isCached(item: CachedObject | KubeObject): item is CachedObject {
+  return typeof (item as CachedObject).json === 'string' && (item as CachedObject).key !== undefined;
+}
+
+function includeObject(q: URLSearchParams): IncludeObject {
+  const v = q.get('includeObject');
+  return v === 'None' || v === 'Object' ? v : 'Metadata';
+}
+
+function deleteOptions(request: ApiRequest): DeleteOptions {
+  const options: DeleteOptions = {};
+  if (request.body && request.body.length > 0) {
+    const body = decodeObject(request.body, request.contentType) as DeleteOptions & { kind?: string };
+    if (typeof body.gracePeriodSeconds === 'number') options.gracePeriodSeconds = body.gracePeriodSeconds;
+    if (body.preconditions) options.preconditions = body.preconditions;
+    if (typeof body.propagationPolicy === 'string') options.propagationPolicy = body.propagationPolicy;
+  }
+  const grace = request.query.get('gracePeriodSeconds');
+  if (grace !== null) {
+    const n = Number(grace);
+    if (!Number.isInteger(n)) throw badRequest(`invalid gracePeriodSeconds: ${grace}`);
+    options.gracePeriodSeconds = n;
+  }
+  const policy = request.query.get('propagationPolicy');
+  if (policy) options.propagationPolicy = policy;
+  return options;
+}
+
+function verbOf(request: ApiRequest, info: ResourceRequest): string {
+  switch (request.method) {
+    case 'GET':
+      if (info.legacyWatch || isTrue(request.query.get('watch'))) return 'WATCH';
+      return info.name === undefined ? 'LIST' : 'GET';
+    case 'DELETE':
+      return info.name === undefined ? 'DELETECOLLECTION' : 'DELETE';
+    default:
+      return request.method;
+  }
+}
+
+function isTrue(value: string | null): boolean {
+  return value === 'true' || value === '1';
+}
+
+/** Upstream's 404 for a path that addresses nothing. */
+function notFoundPath(): StatusError {
+  return new StatusError(404, 'NotFound', 'the server could not find the requested resource', {});
+}
+
+function statusResponse(status: Status): ApiResponse {
+  return json(status.code, status);
+}
+
+function json(status: number, value: unknown): ApiResponse {
+  return { status, contentType: JSON_TYPE, body: JSON.stringify(value) };
+}
+
+function text(status: number, body: string): ApiResponse {
+  return { status, contentType: 'text/plain; charset=utf-8', body };
+}

@@ -1,0 +1,73 @@
+/**
+ * Small, pure helpers on object metadata shared by the store and the handlers: naming,
+ * generated names, deep equality and copying of JSON values.
+ */
+import { randomInt } from 'node:crypto';
+import type { KubeObject, ObjectMeta } from './resource.ts';
+
+/** The object's metadata, created when absent. */
+export function meta(object: KubeObject): ObjectMeta {
+  if (object.metadata === undefined || object.metadata === null || typeof object.metadata !== 'object') {
+    object.metadata = {};
+  }
+  return object.metadata;
+}
+
+// Upstream's generated-name alphabet: no vowels (no accidental words), no 0/1/3 look-alikes.
+const ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
+
+/** `generateName` + five random characters, as upstream's SimpleNameGenerator. */
+export function generatedName(base: string): string {
+  // Upstream trims the base so that base + suffix stays within 63 characters.
+  const trimmed = base.length > 58 ? base.slice(0, 58) : base;
+  let suffix = '';
+  for (let i = 0; i < 5; i++) suffix += ALPHABET[randomInt(ALPHABET.length)];
+  return trimmed + suffix;
+}
+
+/** Structural equality of two JSON values (object key order ignored). */
+export function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!jsonEqual(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const ao = a as Record<string, unknown>;
+  const bo = b as Record<string, unknown>;
+  const aKeys = Object.keys(ao).filter((k) => ao[k] !== undefined);
+  const bKeys = Object.keys(bo).filter((k) => bo[k] !== undefined);
+  if (aKeys.length !== bKeys.length) return false;
+  for (const k of aKeys) if (!jsonEqual(ao[k], bo[k])) return false;
+  return true;
+}
+
+/** A deep copy of a JSON value. */
+export function clone<T>(value: T): T {
+  return structuredClone(value);
+}
+
+/** Everything but `metadata` and `status`: what a change to bumps `metadata.generation`. */
+export function specPart(object: KubeObject): Record<string, unknown> {
+  const { metadata: _m, status: _s, apiVersion: _a, kind: _k, ...rest } = object;
+  return rest;
+}
+
+/** The maximum nesting depth accepted in request bodies (upstream's JSON decoder limit). */
+export const MAX_DEPTH = 10_000;
+
+/** Nesting depth of a JSON value, stopping early once past `limit`. Iterative: no recursion. */
+export function depthExceeds(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, d] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (d > limit) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, d + 1]);
+    }
+  }
+  return false;
+}

@@ -1,0 +1,495 @@
+/**
+ * The generic object store: the object semantics of every kind on top of a {@link Backend}.
+ * It is upstream's `genericregistry.Store` in small: names and uids, resourceVersion
+ * concurrency, generation, status subresource rules, defaulting and validation, finalizers and
+ * graceful deletion, lists with selectors and pagination.
+ *
+ * Contract: every method either completes one atomic store write (or none) or throws a
+ * {@link StatusError}; no object is ever half-written. Reads of single objects and lists with
+ * `resourceVersion` unset are consistent (they see every write acknowledged before them).
+ */
+import { randomUUID } from 'node:crypto';
+import { CompactedError, KeyExistsError, type Backend, type KeyValue } from '../storage/index.ts';
+import {
+  alreadyExists,
+  badRequest,
+  conflict,
+  expired,
+  forbidden,
+  invalid,
+  notFound,
+  type ObjectRef,
+} from './errors.ts';
+import { clone, generatedName, jsonEqual, meta, specPart } from './object-meta.ts';
+import { groupVersion, type FieldError, type KubeObject, type ResourceDef } from './resource.ts';
+import { validateObjectMeta, validateObjectMetaUpdate } from './validation/index.ts';
+import type { CachedObject, ObjectFilter, WatchCache } from './watch-cache.ts';
+
+/** Options of {@link ObjectStore}. */
+export interface ObjectStoreOptions {
+  /** The clock for timestamps. Default: `() => new Date()`. */
+  now?: () => Date;
+  /** Validator of `metadata.name` per kind. Default: none beyond metadata rules. */
+  nameErrors?: (def: ResourceDef) => (name: string) => string[];
+}
+
+/** Which part of an object a write addresses. */
+export type Subresource = '' | 'status' | 'finalize';
+
+/** Options of a list. */
+export interface ListOptions {
+  filter: ObjectFilter;
+  /** Page size; 0 = all. */
+  limit: number;
+  /** The continue token of the previous page. */
+  continueToken: string;
+  /** `resourceVersion` as sent: '' (consistent), '0' (any), or a number. */
+  resourceVersion: string;
+}
+
+/** A page of a list. */
+export interface ListPage {
+  items: CachedObject[] | KubeObject[];
+  revision: number;
+  continueToken: string | undefined;
+}
+
+/** Options of a delete, from `DeleteOptions`. */
+export interface DeleteOptions {
+  gracePeriodSeconds?: number;
+  preconditions?: { uid?: string; resourceVersion?: string };
+  propagationPolicy?: string;
+}
+
+/** See the file header. */
+export class ObjectStore {
+  readonly #backend: Backend;
+  readonly #cache: WatchCache;
+  readonly #now: () => Date;
+  readonly #nameErrors: (def: ResourceDef) => (name: string) => string[];
+
+  constructor(backend: Backend, cache: WatchCache, options: ObjectStoreOptions = {}) {
+    this.#backend = backend;
+    this.#cache = cache;
+    this.#now = options.now ?? (() => new Date());
+    this.#nameErrors = options.nameErrors ?? (() => () => []);
+  }
+
+  /** The store's latest revision. */
+  currentRevision(): Promise<number> {
+    return this.#backend.currentRevision();
+  }
+
+  /** Storage prefix of a resource: `/registry/apps/deployments/`. */
+  resourcePrefix(def: ResourceDef): string {
+    return `/registry/${def.group === '' ? 'core' : def.group}/${def.plural}/`;
+  }
+
+  /** Storage key of an object. */
+  key(def: ResourceDef, namespace: string | undefined, name: string): string {
+    return def.namespaced ? `${this.resourcePrefix(def)}${namespace}/${name}` : `${this.resourcePrefix(def)}${name}`;
+  }
+
+  /** Reads one object (consistent). */
+  async get(def: ResourceDef, namespace: string | undefined, name: string): Promise<KubeObject> {
+    const { kv } = await this.#backend.get(this.key(def, namespace, name));
+    if (!kv) throw notFound(ref(def, name));
+    return decode(kv);
+  }
+
+  /** Creates an object. `object` is the decoded request body and is consumed. */
+  async create(def: ResourceDef, namespace: string | undefined, object: KubeObject): Promise<KubeObject> {
+    checkTypeMeta(def, object);
+    const m = meta(object);
+    if (def.namespaced) {
+      if (m.namespace !== undefined && m.namespace !== '' && m.namespace !== namespace) {
+        throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+      }
+      m.namespace = namespace;
+      await this.#checkNamespaceOpen(namespace!);
+    } else if (m.namespace) {
+      delete m.namespace;
+    }
+    if (m.resourceVersion) throw badRequest('resourceVersion should not be set on objects to be created');
+    const named = Boolean(m.name);
+    if (!named && m.generateName) m.name = generatedName(m.generateName);
+    m.uid = randomUUID();
+    m.creationTimestamp = rfc3339(this.#now());
+    delete m.deletionTimestamp;
+    delete m.deletionGracePeriodSeconds;
+    if (def.generation) m.generation = 1;
+    else delete m.generation;
+    object.apiVersion = groupVersion(def);
+    object.kind = def.kind;
+    def.defaults?.(object);
+    def.prepareForCreate?.(object);
+    this.#validate(def, object, undefined);
+    // A generated name can collide; upstream retries with a fresh suffix. A chosen one cannot.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const revision = await this.#backend.create(this.key(def, namespace, m.name!), encode(object), {
+          ...(def.ttlSeconds ? { ttlSeconds: def.ttlSeconds } : {}),
+        });
+        m.resourceVersion = String(revision);
+        return object;
+      } catch (error) {
+        if (!(error instanceof KeyExistsError)) throw error;
+        if (named || !m.generateName || attempt >= 7) throw alreadyExists(ref(def, m.name!));
+        m.name = generatedName(m.generateName);
+      }
+    }
+  }
+
+  /**
+   * Replaces an object (PUT). With `metadata.resourceVersion` set it is a compare-and-swap
+   * (409 on mismatch); without, the latest version is replaced.
+   */
+  async update(
+    def: ResourceDef,
+    namespace: string | undefined,
+    name: string,
+    incoming: KubeObject,
+    subresource: Subresource,
+  ): Promise<KubeObject> {
+    checkTypeMeta(def, incoming);
+    const m = meta(incoming);
+    if (m.name !== undefined && m.name !== name) {
+      throw badRequest(`the name of the object (${m.name}) does not match the name on the URL (${name})`);
+    }
+    if (def.namespaced && m.namespace && m.namespace !== namespace) {
+      throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    }
+    const precondition = m.resourceVersion ? parseRevision(m.resourceVersion) : undefined;
+    return this.#guaranteedUpdate(def, namespace, name, precondition, (current) =>
+      mergeForUpdate(def, current, clone(incoming), subresource),
+    );
+  }
+
+  /**
+   * Read-modify-write: `transform` gets the current object (a private copy) and returns the
+   * next one; it runs again if another writer got in between. Used by PATCH and by the scale
+   * subresource. A resourceVersion in the returned object acts as a precondition.
+   */
+  async modify(
+    def: ResourceDef,
+    namespace: string | undefined,
+    name: string,
+    subresource: Subresource,
+    transform: (current: KubeObject) => KubeObject,
+  ): Promise<KubeObject> {
+    return this.#guaranteedUpdate(def, namespace, name, undefined, (current) => {
+      const rv = current.metadata!.resourceVersion;
+      const next = transform(clone(current));
+      const nextRv = meta(next).resourceVersion;
+      if (nextRv && nextRv !== rv) throw conflict(ref(def, name));
+      const m = meta(next);
+      if (m.name !== name) throw badRequest(`the name of the object (${m.name}) does not match the name on the URL (${name})`);
+      return mergeForUpdate(def, current, next, subresource);
+    });
+  }
+
+  /** Deletes an object, or starts its graceful / finalized deletion. */
+  async delete(
+    def: ResourceDef,
+    namespace: string | undefined,
+    name: string,
+    options: DeleteOptions,
+  ): Promise<{ object: KubeObject; deleted: boolean }> {
+    const key = this.key(def, namespace, name);
+    for (;;) {
+      const { kv } = await this.#backend.get(key);
+      if (!kv) throw notFound(ref(def, name));
+      const current = decode(kv);
+      const m = meta(current);
+      const pre = options.preconditions;
+      if (pre?.uid && pre.uid !== m.uid) {
+        throw conflict(ref(def, name), `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${m.uid}`);
+      }
+      if (pre?.resourceVersion && pre.resourceVersion !== m.resourceVersion) {
+        throw conflict(
+          ref(def, name),
+          `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${m.resourceVersion}`,
+        );
+      }
+      const grace = gracePeriod(def, current, options.gracePeriodSeconds);
+      const pending = (m.finalizers?.length ?? 0) > 0 || hasSpecFinalizers(def, current);
+      if (!pending && grace === 0) {
+        const result = await this.#backend.delete(key, kv.modRevision);
+        if (!result.succeeded) continue;
+        m.resourceVersion = String(result.revision);
+        return { object: current, deleted: true };
+      }
+      const now = this.#now();
+      const graceUnchanged = m.deletionTimestamp !== undefined && (m.deletionGracePeriodSeconds ?? 0) <= grace;
+      if (graceUnchanged) return { object: current, deleted: false };
+      // Graceful deletion: mark the object; its finalizers or its kubelet finish the job.
+      m.deletionTimestamp = rfc3339(new Date(now.getTime() + grace * 1000));
+      m.deletionGracePeriodSeconds = grace;
+      if (def.group === '' && def.plural === 'namespaces') {
+        (current.status as Record<string, unknown> | undefined) ??= {};
+        (current.status as Record<string, unknown>).phase = 'Terminating';
+      }
+      const result = await this.#backend.update(key, encode(current), kv.modRevision);
+      if (!result.succeeded) continue;
+      m.resourceVersion = String(result.revision);
+      return { object: current, deleted: false };
+    }
+  }
+
+  /**
+   * Lists objects. Unpaginated lists are served from the watch cache (after it has caught up
+   * with the store, so the result is consistent); paginated ones from the store at one
+   * revision, so that every page belongs to the same snapshot.
+   */
+  async list(def: ResourceDef, namespace: string | undefined, options: ListOptions): Promise<ListPage> {
+    const prefix = this.resourcePrefix(def);
+    const keyPrefix = namespace ? `${prefix}${namespace}/` : prefix;
+    const exact = options.resourceVersion !== '' && options.resourceVersion !== '0';
+    if (!options.continueToken && !exact) {
+      if (options.resourceVersion === '') await this.#cache.waitForRevision(await this.#backend.currentRevision());
+      const revision = this.#cache.revision;
+      const items = this.#cache.list(prefix, keyPrefix, options.filter);
+      if (options.limit <= 0 || items.length <= options.limit) return { items, revision, continueToken: undefined };
+    }
+    let revision = exact ? parseRevision(options.resourceVersion) : 0;
+    let startKey = keyPrefix;
+    if (options.continueToken) {
+      const token = decodeContinue(options.continueToken);
+      revision = token.rv;
+      startKey = keyPrefix + token.start;
+    }
+    const items: KubeObject[] = [];
+    const want = options.limit > 0 ? options.limit : Infinity;
+    try {
+      for (;;) {
+        const page = await this.#backend.list(keyPrefix, {
+          revision,
+          startKey,
+          limit: Number.isFinite(want) ? Math.max(want - items.length, 100) + 1 : 0,
+        });
+        revision = page.revision;
+        for (let i = 0; i < page.kvs.length; i++) {
+          const kv = page.kvs[i]!;
+          const object = decode(kv);
+          if (!options.filter(object)) continue;
+          if (items.length === want) {
+            // One more match exists: the next page starts at it.
+            return { items, revision, continueToken: encodeContinue(revision, kv.key.slice(keyPrefix.length)) };
+          }
+          items.push(object);
+        }
+        if (!page.more) return { items, revision, continueToken: undefined };
+        startKey = page.kvs[page.kvs.length - 1]!.key + '\u0000';
+      }
+    } catch (error) {
+      if (error instanceof CompactedError) {
+        throw options.continueToken
+          ? expired(
+              'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.',
+            )
+          : expired(`too old resource version: ${revision} (${error.compactedRevision + 1})`);
+      }
+      throw error;
+    }
+  }
+
+  async #guaranteedUpdate(
+    def: ResourceDef,
+    namespace: string | undefined,
+    name: string,
+    precondition: number | undefined,
+    next: (current: KubeObject) => KubeObject,
+  ): Promise<KubeObject> {
+    const key = this.key(def, namespace, name);
+    for (;;) {
+      const { kv } = await this.#backend.get(key);
+      if (!kv) throw notFound(ref(def, name));
+      if (precondition !== undefined && precondition !== kv.modRevision) throw conflict(ref(def, name));
+      const current = decode(kv);
+      const updated = next(current);
+      def.defaults?.(updated);
+      this.#validate(def, updated, current);
+      const um = meta(updated);
+      delete um.resourceVersion;
+      if (um.deletionTimestamp && !(um.finalizers?.length ?? 0) && !hasSpecFinalizers(def, updated) && (um.deletionGracePeriodSeconds ?? 0) === 0) {
+        // The last finalizer is gone from an object being deleted: the update completes the delete.
+        const result = await this.#backend.delete(key, kv.modRevision);
+        if (!result.succeeded) continue;
+        um.resourceVersion = String(result.revision);
+        return updated;
+      }
+      const cm = meta(current);
+      const currentRv = cm.resourceVersion;
+      delete cm.resourceVersion;
+      if (jsonEqual(updated, current)) {
+        // A no-op update writes nothing and keeps the resourceVersion, as upstream.
+        um.resourceVersion = currentRv;
+        return updated;
+      }
+      if (def.generation && !jsonEqual(specPart(updated), specPart(current))) {
+        um.generation = (cm.generation ?? 0) + 1;
+      }
+      const result = await this.#backend.update(key, encode(updated), kv.modRevision, {
+        ...(def.ttlSeconds ? { ttlSeconds: def.ttlSeconds } : {}),
+      });
+      if (!result.succeeded) {
+        if (precondition !== undefined) throw conflict(ref(def, name));
+        continue;
+      }
+      um.resourceVersion = String(result.revision);
+      return updated;
+    }
+  }
+
+  #validate(def: ResourceDef, object: KubeObject, old: KubeObject | undefined): void {
+    const errors: FieldError[] = validateObjectMeta(object.metadata, {
+      namespaced: def.namespaced,
+      nameErrors: this.#nameErrors(def),
+    });
+    if (old) errors.push(...validateObjectMetaUpdate(meta(object), meta(old)));
+    if (def.validate) errors.push(...def.validate(object, old));
+    if (errors.length > 0) {
+      const name = object.metadata?.name ?? object.metadata?.generateName ?? '';
+      throw invalid(def.kind, def.group, name, errors);
+    }
+  }
+
+  async #checkNamespaceOpen(namespace: string): Promise<void> {
+    const key = `/registry/core/namespaces/${namespace}`;
+    // The cache answers almost always; a namespace created a moment ago may not be there yet.
+    let ns = this.#cache.get(key)?.object;
+    if (!ns) {
+      const { kv } = await this.#backend.get(key);
+      if (kv) ns = decode(kv);
+    }
+    if (!ns) throw notFound({ resource: 'namespaces', group: '', name: namespace });
+    if (ns.metadata?.deletionTimestamp) {
+      throw forbidden(
+        `unable to create new content in namespace ${namespace} because it is being terminated`,
+        { name: namespace, kind: 'namespaces' },
+      );
+    }
+  }
+}
+
+/** Combines the stored object with an update of the object, its status, or its finalizers. */
+function mergeForUpdate(def: ResourceDef, current: KubeObject, incoming: KubeObject, subresource: Subresource): KubeObject {
+  let next: KubeObject;
+  if (subresource === 'status') {
+    // A status write changes status and nothing else.
+    next = clone(current);
+    if (incoming.status === undefined) delete next.status;
+    else next.status = incoming.status;
+  } else if (subresource === 'finalize') {
+    next = clone(current);
+    const spec = { ...((current.spec as Record<string, unknown> | undefined) ?? {}) };
+    spec.finalizers = (incoming.spec as Record<string, unknown> | undefined)?.finalizers ?? [];
+    next.spec = spec;
+  } else {
+    next = incoming;
+    // With a status subresource, the main resource cannot change status.
+    if (def.subresources.status) {
+      if (current.status === undefined) delete next.status;
+      else next.status = clone(current.status);
+    }
+  }
+  const nm = meta(next);
+  const cm = current.metadata!;
+  nm.name = cm.name;
+  if (def.namespaced) nm.namespace = cm.namespace;
+  nm.uid = cm.uid;
+  nm.creationTimestamp = cm.creationTimestamp;
+  if (cm.deletionTimestamp) nm.deletionTimestamp = cm.deletionTimestamp;
+  else delete nm.deletionTimestamp;
+  if (cm.deletionGracePeriodSeconds !== undefined) nm.deletionGracePeriodSeconds = cm.deletionGracePeriodSeconds;
+  else delete nm.deletionGracePeriodSeconds;
+  if (def.generation) nm.generation = cm.generation;
+  else delete nm.generation;
+  if (nm.generateName === undefined && cm.generateName !== undefined) nm.generateName = cm.generateName;
+  next.apiVersion = current.apiVersion;
+  next.kind = current.kind;
+  return next;
+}
+
+/** The grace period a delete gives: only scheduled, running pods get one. */
+function gracePeriod(def: ResourceDef, object: KubeObject, requested: number | undefined): number {
+  if (!(def.group === '' && def.plural === 'pods')) return 0;
+  const spec = (object.spec ?? {}) as { nodeName?: string; terminationGracePeriodSeconds?: number };
+  const phase = (object.status as { phase?: string } | undefined)?.phase;
+  // Nothing runs an unscheduled or finished pod, so there is nobody to wait for.
+  if (!spec.nodeName || phase === 'Succeeded' || phase === 'Failed') return 0;
+  const grace = requested ?? spec.terminationGracePeriodSeconds ?? 30;
+  return Math.max(0, grace);
+}
+
+/** Namespaces keep `spec.finalizers` (`kubernetes`) until their contents are gone. */
+function hasSpecFinalizers(def: ResourceDef, object: KubeObject): boolean {
+  if (!(def.group === '' && def.plural === 'namespaces')) return false;
+  const finalizers = (object.spec as { finalizers?: string[] } | undefined)?.finalizers;
+  return (finalizers?.length ?? 0) > 0;
+}
+
+/** Rejects a body whose apiVersion/kind names another kind (empty is allowed). */
+function checkTypeMeta(def: ResourceDef, object: KubeObject): void {
+  if (object.kind !== undefined && object.kind !== '' && object.kind !== def.kind) {
+    throw badRequest(`the kind in the data (${String(object.kind)}) does not match the expected kind (${def.kind})`);
+  }
+  if (object.apiVersion !== undefined && object.apiVersion !== '' && object.apiVersion !== groupVersion(def)) {
+    throw badRequest(
+      `the API version in the data (${String(object.apiVersion)}) does not match the expected API version (${groupVersion(def)})`,
+    );
+  }
+}
+
+function ref(def: ResourceDef, name: string): ObjectRef {
+  return { resource: def.plural, group: def.group, name };
+}
+
+/** A stored value → object, with `metadata.resourceVersion` = the key's mod revision. */
+export function decode(kv: KeyValue): KubeObject {
+  const object = JSON.parse(kv.value) as KubeObject;
+  meta(object).resourceVersion = String(kv.modRevision);
+  return object;
+}
+
+/** Object → stored value. The resourceVersion is the store's business, so it is not stored. */
+function encode(object: KubeObject): string {
+  const m = object.metadata;
+  if (m?.resourceVersion === undefined) return JSON.stringify(object);
+  const rv = m.resourceVersion;
+  delete m.resourceVersion;
+  try {
+    return JSON.stringify(object);
+  } finally {
+    m.resourceVersion = rv;
+  }
+}
+
+/** `resourceVersion` text → revision; 400 when it is not a number. */
+export function parseRevision(text: string): number {
+  if (!/^[0-9]{1,15}$/.test(text)) throw badRequest(`invalid resource version: "${text}"`);
+  return Number(text);
+}
+
+/** Timestamps as Kubernetes writes them: RFC 3339, whole seconds, UTC. */
+export function rfc3339(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function encodeContinue(revision: number, start: string): string {
+  const json = JSON.stringify({ v: 'meta.k8s.io/v1', rv: revision, start });
+  return Buffer.from(json).toString('base64url');
+}
+
+function decodeContinue(token: string): { rv: number; start: string } {
+  try {
+    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { v?: unknown; rv?: unknown; start?: unknown };
+    if (parsed.v === 'meta.k8s.io/v1' && typeof parsed.rv === 'number' && typeof parsed.start === 'string' && !parsed.start.includes('/..')) {
+      return { rv: parsed.rv, start: parsed.start };
+    }
+  } catch {
+    // fall through to the error below
+  }
+  throw badRequest(`continue key is not valid: ${token}`);
+}
+

@@ -1,0 +1,65 @@
+/**
+ * Parses a request path into what it addresses, as upstream's `RequestInfoFactory` does:
+ * `/apis/apps/v1/namespaces/default/deployments/web/scale` →
+ * group `apps`, version `v1`, namespace `default`, resource `deployments`, name `web`,
+ * subresource `scale`. Verbs follow from the method and whether a name is present.
+ */
+
+/** What a resource request addresses. */
+export interface ResourceRequest {
+  group: string;
+  version: string;
+  /** The namespace from the path; undefined for cluster-scoped and all-namespace requests. */
+  namespace: string | undefined;
+  resource: string;
+  name: string | undefined;
+  subresource: string | undefined;
+  /** True for the legacy `/api/v1/watch/…` form. */
+  legacyWatch: boolean;
+}
+
+/**
+ * Resource request info for `/api/v1/…` and `/apis/<group>/<version>/…` paths with at least a
+ * resource segment; undefined for anything else (discovery, health, unknown paths).
+ */
+export function parseResourcePath(path: string): ResourceRequest | undefined {
+  const parts = path.split('/');
+  parts.shift(); // the empty segment before the leading slash
+  let group: string;
+  let version: string;
+  let rest: string[];
+  if (parts[0] === 'api' && parts.length >= 3) {
+    group = '';
+    version = parts[1]!;
+    rest = parts.slice(2);
+  } else if (parts[0] === 'apis' && parts.length >= 4) {
+    group = parts[1]!;
+    version = parts[2]!;
+    rest = parts.slice(3);
+  } else {
+    return undefined;
+  }
+  if (rest.some((p) => p === '')) {
+    // A trailing slash (`/api/v1/pods/`) is tolerated; empty inner segments are not.
+    if (rest[rest.length - 1] === '' && !rest.slice(0, -1).includes('')) rest = rest.slice(0, -1);
+    else return undefined;
+  }
+  const legacyWatch = rest[0] === 'watch';
+  if (legacyWatch) rest = rest.slice(1);
+  if (rest.length === 0) return undefined;
+  try {
+    rest = rest.map((p) => decodeURIComponent(p));
+  } catch {
+    return undefined; // malformed percent-encoding addresses nothing
+  }
+  // `namespaces/<ns>/<resource>…` is a namespaced request; `namespaces`, `namespaces/<name>`
+  // and `namespaces/<name>/<subresource of a namespace>` address namespaces themselves.
+  if (rest[0] === 'namespaces' && rest.length >= 3 && !(rest.length === 3 && (rest[2] === 'status' || rest[2] === 'finalize'))) {
+    const [, namespace, resource, name, subresource, ...extra] = rest;
+    if (extra.length > 0) return undefined;
+    return { group, version, namespace, resource: resource!, name, subresource, legacyWatch };
+  }
+  const [resource, name, subresource, ...extra] = rest;
+  if (extra.length > 0) return undefined;
+  return { group, version, namespace: undefined, resource: resource!, name, subresource, legacyWatch };
+}

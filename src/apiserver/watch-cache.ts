@@ -1,0 +1,310 @@
+/**
+ * The watch cache: one store watch for the whole registry, fanned out to any number of API
+ * watchers, and an in-memory copy of every object that serves lists without touching the store.
+ *
+ * Contract:
+ * - The cache tracks the store's global revision: `revision` is the revision of the newest
+ *   event it has applied (or of its initial list). Every object it holds is as of `revision`.
+ * - Per resource (a storage prefix such as `/registry/core/pods/`) it keeps a window of recent
+ *   events. A watch from revision N is served when the window holds every event after N;
+ *   older N is answered with {@link CompactedWindowError} (the API turns it into 410 Expired).
+ * - Watchers receive events in revision order, each at most once. A watcher that stops reading
+ *   is the transport's business: the cache never blocks on a watcher.
+ * - Objects handed out are shared and must be treated as immutable.
+ */
+import type { Backend, KeyValue, Watch, WatchEvent } from '../storage/index.ts';
+import type { KubeObject } from './resource.ts';
+
+/** An object as cached: the decoded value and, made once on demand, its JSON. */
+export class CachedObject {
+  readonly key: string;
+  readonly object: KubeObject;
+  readonly revision: number;
+  #json: string | undefined;
+  constructor(key: string, object: KubeObject, revision: number) {
+    this.key = key;
+    this.object = object;
+    this.revision = revision;
+  }
+  /** The object's JSON, serialized once and shared by every response that sends it. */
+  get json(): string {
+    return (this.#json ??= JSON.stringify(this.object));
+  }
+}
+
+export type CacheEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+/** One change to one object. For DELETED, `object` is the last state, at the delete's revision. */
+export interface CacheEvent {
+  type: CacheEventType;
+  object: CachedObject;
+  /** The state before the event; undefined for ADDED. */
+  previous: CachedObject | undefined;
+  revision: number;
+}
+
+/** Decides whether a watcher or list wants an object. */
+export type ObjectFilter = (object: KubeObject) => boolean;
+
+/** Receives a watcher's events. */
+export interface CacheWatcherSink {
+  /** One event, already translated for the watcher's filter (a MODIFIED that leaves the filter
+   * arrives as DELETED, one that enters it as ADDED). */
+  event(type: CacheEventType, object: CachedObject): void;
+  /** The cache can no longer serve this watcher (it lost the store); no events follow. */
+  end(error: Error): void;
+}
+
+/** A watch asked for history the cache no longer holds. */
+export class CompactedWindowError extends Error {
+  override name = 'CompactedWindowError';
+  readonly requested: number;
+  readonly oldest: number;
+  constructor(requested: number, oldest: number) {
+    super(`too old resource version: ${requested} (${oldest})`);
+    this.requested = requested;
+    this.oldest = oldest;
+  }
+}
+
+/** The cache did not reach a revision in time. */
+export class RevisionTimeoutError extends Error {
+  override name = 'RevisionTimeoutError';
+  readonly requested: number;
+  constructor(requested: number) {
+    super(`Too large resource version: ${requested}, current: unknown`);
+    this.requested = requested;
+  }
+}
+
+interface Watcher {
+  prefix: string;
+  filter: ObjectFilter;
+  sink: CacheWatcherSink;
+}
+
+/** Per-resource state: the live objects and the window of recent events. */
+class Bucket {
+  readonly objects = new Map<string, CachedObject>();
+  readonly events: CacheEvent[] = [];
+  /** Every event of this bucket with revision > windowStart is in `events`. */
+  windowStart: number;
+  readonly watchers = new Set<Watcher>();
+  constructor(windowStart: number) {
+    this.windowStart = windowStart;
+  }
+}
+
+export interface WatchCacheOptions {
+  /** Turns a stored key-value into an object (sets resourceVersion). */
+  decode: (kv: KeyValue) => KubeObject;
+  /** Events kept per resource for watches that resume from a revision. Default 10,000. */
+  windowSize?: number;
+}
+
+/** See the file header for the contract. */
+export class WatchCache {
+  readonly #backend: Backend;
+  readonly #prefix: string;
+  readonly #decode: (kv: KeyValue) => KubeObject;
+  readonly #windowSize: number;
+  readonly #buckets = new Map<string, Bucket>();
+  readonly #waiters = new Set<{ revision: number; resolve: () => void }>();
+  #revision = 0;
+  #startRevision = 0;
+  #watch: Watch | undefined;
+  #failed: Error | undefined;
+
+  constructor(backend: Backend, prefix: string, options: WatchCacheOptions) {
+    this.#backend = backend;
+    this.#prefix = prefix;
+    this.#decode = options.decode;
+    this.#windowSize = options.windowSize ?? 10_000;
+  }
+
+  /** The revision of the newest event applied. */
+  get revision(): number {
+    return this.#revision;
+  }
+
+  /** Loads every object, then follows the store. Resolves once the cache is usable. */
+  async start(): Promise<void> {
+    const { kvs, revision } = await this.#backend.list(this.#prefix);
+    this.#revision = this.#startRevision = revision;
+    for (const kv of kvs) {
+      const bucket = this.#bucket(bucketOf(kv.key));
+      bucket.objects.set(kv.key, new CachedObject(kv.key, this.#decode(kv), kv.modRevision));
+    }
+    this.#watch = this.#backend.watch(this.#prefix, {
+      startRevision: revision + 1,
+      onEvents: (events) => this.#apply(events),
+      onError: (error) => {
+        // The store watch broke (e.g. etcd compacted past us while disconnected). Every API
+        // watcher is ended so clients re-list; the server's health turns unready.
+        this.#failed = error;
+        for (const bucket of this.#buckets.values()) {
+          for (const watcher of bucket.watchers) watcher.sink.end(error);
+          bucket.watchers.clear();
+        }
+      },
+    });
+  }
+
+  /** Why the cache stopped following the store, if it did. */
+  get failure(): Error | undefined {
+    return this.#failed;
+  }
+
+  /** Stops following the store. */
+  stop(): void {
+    this.#watch?.cancel();
+    this.#watch = undefined;
+  }
+
+  /**
+   * Waits until the cache has applied every event up to `revision`. Rejects with
+   * RevisionTimeoutError after `timeoutMs` (default 3 s, as upstream).
+   */
+  async waitForRevision(revision: number, timeoutMs = 3000): Promise<void> {
+    if (this.#revision >= revision) return;
+    await new Promise<void>((resolve, reject) => {
+      const waiter = { revision, resolve: () => (clearTimeout(timer), resolve()) };
+      const timer = setTimeout(() => {
+        this.#waiters.delete(waiter);
+        reject(new RevisionTimeoutError(revision));
+      }, timeoutMs);
+      this.#waiters.add(waiter);
+    });
+  }
+
+  /** Live objects under a resource prefix (and optionally a narrower key prefix), key-ordered. */
+  list(resourcePrefix: string, keyPrefix: string, filter: ObjectFilter): CachedObject[] {
+    const bucket = this.#buckets.get(resourcePrefix);
+    if (!bucket) return [];
+    const out: CachedObject[] = [];
+    for (const [key, cached] of bucket.objects) {
+      if (key.startsWith(keyPrefix) && filter(cached.object)) out.push(cached);
+    }
+    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  /** One live object by key. */
+  get(key: string): CachedObject | undefined {
+    return this.#buckets.get(bucketOf(key))?.objects.get(key);
+  }
+
+  /**
+   * Starts a watch on a resource. With `fromRevision` undefined, the watcher first receives
+   * every live matching object as ADDED (initial state), then changes. With a revision, it
+   * receives every change after it. `keyPrefix` narrows to a namespace or one object.
+   * Returns the stop function.
+   */
+  watch(
+    resourcePrefix: string,
+    keyPrefix: string,
+    fromRevision: number | undefined,
+    filter: ObjectFilter,
+    sink: CacheWatcherSink,
+  ): () => void {
+    const bucket = this.#bucket(resourcePrefix);
+    const watcher: Watcher = {
+      prefix: keyPrefix,
+      filter: (object) => filter(object),
+      sink,
+    };
+    if (fromRevision === undefined) {
+      for (const cached of this.list(resourcePrefix, keyPrefix, filter)) sink.event('ADDED', cached);
+    } else {
+      if (fromRevision < bucket.windowStart) {
+        throw new CompactedWindowError(fromRevision, bucket.windowStart + 1);
+      }
+      for (const event of bucket.events) {
+        if (event.revision > fromRevision) deliver(watcher, event);
+      }
+    }
+    bucket.watchers.add(watcher);
+    return () => bucket.watchers.delete(watcher);
+  }
+
+  /** Number of API watchers attached (for metrics and tests of fan-out). */
+  watcherCount(): number {
+    let n = 0;
+    for (const bucket of this.#buckets.values()) n += bucket.watchers.size;
+    return n;
+  }
+
+  #bucket(prefix: string): Bucket {
+    let bucket = this.#buckets.get(prefix);
+    if (!bucket) {
+      // A resource first seen now has had no events since the cache started, so its window
+      // reaches back to the cache's start.
+      this.#buckets.set(prefix, (bucket = new Bucket(this.#startRevision)));
+    }
+    return bucket;
+  }
+
+  #apply(events: WatchEvent[]): void {
+    for (const change of events) {
+      const key = change.kv.key;
+      const bucket = this.#bucket(bucketOf(key));
+      const previous = bucket.objects.get(key);
+      let event: CacheEvent;
+      if (change.type === 'put') {
+        const cached = new CachedObject(key, this.#decode(change.kv), change.kv.modRevision);
+        bucket.objects.set(key, cached);
+        event = { type: previous ? 'MODIFIED' : 'ADDED', object: cached, previous, revision: change.kv.modRevision };
+      } else {
+        bucket.objects.delete(key);
+        const last = new CachedObject(key, this.#decode(change.kv), change.kv.modRevision);
+        event = { type: 'DELETED', object: last, previous, revision: change.kv.modRevision };
+      }
+      bucket.events.push(event);
+      if (bucket.events.length > this.#windowSize) {
+        // Drop the oldest half at once so the window moves in amortised O(1).
+        const dropped = bucket.events.splice(0, bucket.events.length - Math.floor(this.#windowSize / 2));
+        bucket.windowStart = dropped[dropped.length - 1]!.revision;
+      }
+      for (const watcher of bucket.watchers) {
+        if (key.startsWith(watcher.prefix)) deliver(watcher, event);
+      }
+      this.#revision = Math.max(this.#revision, change.kv.modRevision);
+    }
+    for (const waiter of this.#waiters) {
+      if (this.#revision >= waiter.revision) {
+        this.#waiters.delete(waiter);
+        waiter.resolve();
+      }
+    }
+  }
+}
+
+/** Sends one event to one watcher, translated for its filter as upstream's cacher does. */
+function deliver(watcher: Watcher, event: CacheEvent): void {
+  const { filter, sink } = watcher;
+  switch (event.type) {
+    case 'ADDED':
+      if (filter(event.object.object)) sink.event('ADDED', event.object);
+      return;
+    case 'DELETED':
+      if (filter(event.object.object)) sink.event('DELETED', event.object);
+      return;
+    case 'MODIFIED': {
+      const now = filter(event.object.object);
+      const before = event.previous !== undefined && filter(event.previous.object);
+      if (now && before) sink.event('MODIFIED', event.object);
+      else if (now) sink.event('ADDED', event.object);
+      else if (before) sink.event('DELETED', event.object);
+      return;
+    }
+  }
+}
+
+/** `/registry/apps/deployments/ns/name` → `/registry/apps/deployments/`. */
+export function bucketOf(key: string): string {
+  // Keys are /registry/<group>/<resource>/...: the bucket ends after the fourth slash.
+  let slashes = 0;
+  for (let i = 0; i < key.length; i++) {
+    if (key.charCodeAt(i) === 47 && ++slashes === 4) return key.slice(0, i + 1);
+  }
+  return key;
+}

@@ -1,0 +1,140 @@
+/**
+ * The watch verb: an event stream of `{"type":…,"object":…}` lines fed by the watch cache.
+ * Resource versions follow upstream: unset or "0" starts with the current objects as ADDED
+ * events (unset first waits until the cache has caught up with the store), a number resumes
+ * after that revision, and a revision the cache no longer holds ends the stream with an ERROR
+ * event carrying a 410 Expired Status.
+ */
+import type { ApiRequest, ApiResponse } from './api-types.ts';
+import { badRequest, expired, StatusError, toStatus } from './errors.ts';
+import { buildFilter } from './filter.ts';
+import type { Rendering } from './negotiate.ts';
+import { parseRevision, type ObjectStore } from './object-store.ts';
+import { groupVersion, type KubeObject, type ResourceDef } from './resource.ts';
+import { partialMetadata, toTable } from './table.ts';
+import { CompactedWindowError, RevisionTimeoutError, type CachedObject, type CacheEventType, type WatchCache } from './watch-cache.ts';
+
+/** What a watch needs from the server. */
+export interface WatchDeps {
+  cache: WatchCache;
+  store: ObjectStore;
+  currentRevision: () => Promise<number>;
+  now: () => Date;
+  /** How often bookmarks are sent to watchers that allow them. Default 60 s. */
+  bookmarkIntervalMs?: number;
+}
+
+// Upstream ends watches after a random 30–60 min so that load spreads across servers.
+const MIN_TIMEOUT_S = 1800;
+
+/** Starts a watch response. Errors found before streaming (bad selector) are thrown. */
+export async function watchStream(
+  request: ApiRequest,
+  def: ResourceDef,
+  namespace: string | undefined,
+  name: string | undefined,
+  rendering: Rendering,
+  deps: WatchDeps,
+): Promise<ApiResponse> {
+  const q = request.query;
+  let fieldSelector = q.get('fieldSelector') ?? '';
+  if (name !== undefined) fieldSelector = fieldSelector ? `${fieldSelector},metadata.name=${name}` : `metadata.name=${name}`;
+  const filter = buildFilter(def, q.get('labelSelector') ?? '', fieldSelector);
+  const rv = q.get('resourceVersion') ?? '';
+  const sendInitial = q.get('sendInitialEvents') === 'true';
+  let fromRevision: number | undefined;
+  if (rv === '' || rv === '0' || sendInitial) {
+    if (rv === '' || sendInitial) await deps.cache.waitForRevision(await deps.currentRevision()).catch(() => undefined);
+    fromRevision = undefined;
+  } else {
+    fromRevision = parseRevision(rv);
+    try {
+      await deps.cache.waitForRevision(fromRevision);
+    } catch (error) {
+      if (error instanceof RevisionTimeoutError) {
+        throw new StatusError(504, 'Timeout', `Too large resource version: ${fromRevision}, current: ${deps.cache.revision}`, {
+          causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
+          retryAfterSeconds: 1,
+        });
+      }
+      throw error;
+    }
+  }
+  const timeoutText = q.get('timeoutSeconds');
+  let timeoutS = MIN_TIMEOUT_S * (1 + Math.random());
+  if (timeoutText !== null) {
+    const n = Number(timeoutText);
+    if (!Number.isFinite(n) || n < 0) throw badRequest(`invalid timeoutSeconds: ${timeoutText}`);
+    if (n > 0) timeoutS = n;
+  }
+  const bookmarks = q.get('allowWatchBookmarks') === 'true';
+  const prefix = deps.store.resourcePrefix(def);
+  const keyPrefix = namespace === undefined ? prefix : `${prefix}${namespace}/`;
+  const contentType = rendering.as === 'Table' ? `application/json;as=Table;v=${rendering.version};g=meta.k8s.io` : 'application/json';
+  let headersSent = false;
+  const encode = (type: CacheEventType | 'BOOKMARK' | 'ERROR', cached: CachedObject | undefined, raw?: unknown): string => {
+    if (raw !== undefined) return `{"type":"${type}","object":${JSON.stringify(raw)}}\n`;
+    if (rendering.as === 'object') return `{"type":"${type}","object":${cached!.json}}\n`;
+    const object: KubeObject = cached!.object;
+    if (rendering.as === 'PartialObjectMetadata') {
+      return `{"type":"${type}","object":${JSON.stringify(partialMetadata(object, rendering.version))}}\n`;
+    }
+    const table = toTable(def, [object], { resourceVersion: object.metadata?.resourceVersion ?? '' }, {
+      includeObject: q.get('includeObject') === 'Object' ? 'Object' : q.get('includeObject') === 'None' ? 'None' : 'Metadata',
+      noHeaders: headersSent,
+      version: rendering.version,
+      now: deps.now(),
+    });
+    headersSent = true;
+    return `{"type":"${type}","object":${JSON.stringify(table)}}\n`;
+  };
+  const bookmark = (extra?: Record<string, string>) => ({
+    kind: def.kind,
+    apiVersion: groupVersion(def),
+    metadata: { resourceVersion: String(deps.cache.revision), ...(extra ? { annotations: extra } : {}) },
+  });
+
+  return {
+    status: 200,
+    contentType,
+    stream: {
+      start(write, end) {
+        let stopWatch: (() => void) | undefined;
+        let done = false;
+        const timers: NodeJS.Timeout[] = [];
+        const finish = () => {
+          if (done) return;
+          done = true;
+          stopWatch?.();
+          for (const t of timers) clearTimeout(t);
+          end();
+        };
+        try {
+          stopWatch = deps.cache.watch(prefix, keyPrefix, fromRevision, filter, {
+            event: (type, object) => {
+              if (!done) write(encode(type, object));
+            },
+            end: (error) => {
+              if (!done) write(encode('ERROR', undefined, toStatus(expired(`watch ended: ${error.message}`))));
+              finish();
+            },
+          });
+        } catch (error) {
+          const status = error instanceof CompactedWindowError ? expired(error.message) : error;
+          write(encode('ERROR', undefined, toStatus(status)));
+          finish();
+          return finish;
+        }
+        if (sendInitial && bookmarks) {
+          write(encode('BOOKMARK', undefined, bookmark({ 'k8s.io/initial-events-end': 'true' })));
+        }
+        timers.push(setTimeout(finish, timeoutS * 1000));
+        if (bookmarks) {
+          const every = deps.bookmarkIntervalMs ?? 60_000;
+          timers.push(setInterval(() => write(encode('BOOKMARK', undefined, bookmark())), every));
+        }
+        return finish;
+      },
+    },
+  };
+}

@@ -1,0 +1,159 @@
+/**
+ * The storage contract: a key-value store with etcd's semantics.
+ *
+ * Every backend (embedded SQLite, real etcd) implements {@link Backend}, and one conformance
+ * suite (`conformance.ts`) runs unchanged against each of them.
+ *
+ * Model: one global, strictly increasing revision. Every successful write (create, update,
+ * delete) gets the next revision; nothing else changes it. Each live key carries the revision
+ * that created it (`createRevision`), the revision of its last change (`modRevision`), and a
+ * `version` counting its changes since creation (1 after create). A deleted and re-created key
+ * starts over with a new `createRevision` and version 1.
+ *
+ * Consistency: reads are linearizable with respect to writes made through the same backend
+ * object: a write whose promise has resolved is visible to every read started afterwards.
+ * Durability: a write's promise resolves only once the write is on disk (or, for etcd, committed
+ * by the cluster); a process killed afterwards loses nothing acknowledged, and revisions never go
+ * backwards across restarts.
+ *
+ * Errors: compare-and-swap failures are not errors — they come back as `succeeded: false` with
+ * the key's current value. Reading or watching at a compacted revision rejects with
+ * {@link CompactedError}; at a revision beyond the current one with {@link FutureRevisionError};
+ * creating a key that exists with {@link KeyExistsError}. Anything else (disk, network) rejects
+ * with a {@link StorageError} whose `cause` is the native error.
+ *
+ * Keys are strings compared byte-wise (UTF-8), as etcd does; values are strings (Skiff stores
+ * JSON).
+ */
+
+/** One key's value at some revision. */
+export interface KeyValue {
+  key: string;
+  value: string;
+  /** Revision of the write that created this incarnation of the key. */
+  createRevision: number;
+  /** Revision of the last write to the key. For a delete event, the revision of the delete. */
+  modRevision: number;
+  /** Number of writes since creation: 1 after create. */
+  version: number;
+}
+
+/** The outcome of a conditional write. */
+export interface TxnResult {
+  /** Whether the condition held and the write was made. */
+  succeeded: boolean;
+  /** The store's revision after the operation (the write's own revision when it succeeded). */
+  revision: number;
+  /**
+   * On success: the key as written (for delete, the value that was deleted).
+   * On failure: the key's current value, or undefined when the key does not exist.
+   */
+  kv: KeyValue | undefined;
+}
+
+export interface WriteOptions {
+  /**
+   * Time to live in seconds. The key is deleted (an ordinary delete, seen by watchers) at some
+   * point after it expires. Used for Events. Omit for keys that live until deleted.
+   */
+  ttlSeconds?: number;
+}
+
+export interface ReadOptions {
+  /** Read as of this revision; 0 or omitted reads the latest. */
+  revision?: number;
+}
+
+export interface ListOptions extends ReadOptions {
+  /** Return at most this many keys; 0 or omitted means no limit. */
+  limit?: number;
+  /** Start at this key (inclusive) instead of at the prefix. Used for pagination. */
+  startKey?: string;
+}
+
+export interface ListResult {
+  /** Keys in ascending byte order. */
+  kvs: KeyValue[];
+  /** The revision the list was read at (the latest revision when none was asked for). */
+  revision: number;
+  /** True when `limit` cut the result short and more keys follow. */
+  more: boolean;
+}
+
+export type WatchEventType = 'put' | 'delete';
+
+export interface WatchEvent {
+  type: WatchEventType;
+  /** For put: the new value. For delete: the key with `modRevision` = the delete's revision and
+   * the deleted value. */
+  kv: KeyValue;
+  /** The value before this event; undefined for a put that created the key. */
+  prevKv: KeyValue | undefined;
+}
+
+export interface WatchOptions {
+  /**
+   * Deliver every event with revision >= startRevision (history first, then live events).
+   * Must be > 0. Rejected with CompactedError (through `onError`) when startRevision is at or
+   * below the compacted revision.
+   */
+  startRevision: number;
+  /**
+   * Receives events in revision order, never twice, with no gaps. Events of one revision arrive
+   * in one call. Called synchronously from the backend's delivery loop: do not block.
+   */
+  onEvents: (events: WatchEvent[]) => void;
+  /** Called at most once when the watch ends because of an error; no events follow it. */
+  onError: (error: Error) => void;
+}
+
+/** A running watch. */
+export interface Watch {
+  /** Stops delivery. Idempotent; no events are delivered after it returns. */
+  cancel(): void;
+}
+
+/** A key-value store with etcd semantics. See this file's header for the contract. */
+export interface Backend {
+  /** The latest revision (0 for an empty new store). */
+  currentRevision(): Promise<number>;
+
+  /** The revision at or below which history has been compacted away (0 when never). */
+  compactedRevision(): Promise<number>;
+
+  /** One key, or undefined; `revision` is the revision read at. */
+  get(key: string, options?: ReadOptions): Promise<{ kv: KeyValue | undefined; revision: number }>;
+
+  /** Keys starting with `prefix`, in order. */
+  list(prefix: string, options?: ListOptions): Promise<ListResult>;
+
+  /** Number of live keys starting with `prefix` at the latest revision. */
+  count(prefix: string): Promise<number>;
+
+  /** Creates a key that must not exist; rejects with KeyExistsError when it does. Returns the
+   * new revision. */
+  create(key: string, value: string, options?: WriteOptions): Promise<number>;
+
+  /** Writes `value` only if the key's modRevision equals `expectedModRevision`. */
+  update(
+    key: string,
+    value: string,
+    expectedModRevision: number,
+    options?: WriteOptions,
+  ): Promise<TxnResult>;
+
+  /**
+   * Deletes the key if its modRevision equals `expectedModRevision`, or unconditionally when
+   * `expectedModRevision` is 0. Deleting a missing key is `succeeded: false`, `kv: undefined`.
+   */
+  delete(key: string, expectedModRevision: number): Promise<TxnResult>;
+
+  /** Watches keys starting with `prefix`. */
+  watch(prefix: string, options: WatchOptions): Watch;
+
+  /** Drops history at or below `revision` (live keys stay). Idempotent for older revisions. */
+  compact(revision: number): Promise<void>;
+
+  /** Ends all watches (with no error) and releases the store. */
+  close(): Promise<void>;
+}

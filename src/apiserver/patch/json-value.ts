@@ -1,0 +1,45 @@
+/** Helpers for plain JSON values shared by the patch implementations (internal to `patch/`). */
+
+export type JsonObject = Record<string, unknown>;
+
+/** A JSON object: not null, not an array. */
+export function isJsonObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Sets an own property. A key named `__proto__` (legal in JSON) must become a plain property,
+ * not replace the object's prototype, so it goes through `defineProperty`.
+ */
+export function setOwn(object: JsonObject, key: string, value: unknown): void {
+  if (key === '__proto__') {
+    Object.defineProperty(object, key, { value, writable: true, enumerable: true, configurable: true });
+  } else {
+    object[key] = value;
+  }
+}
+
+/** A deep copy of a JSON value; shares nothing with the original. */
+export function cloneJson<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(cloneJson) as T;
+  if (isJsonObject(value)) {
+    const copy: JsonObject = {};
+    for (const [key, item] of Object.entries(value)) setOwn(copy, key, cloneJson(item));
+    return copy as T;
+  }
+  return value;
+}
+
+/** Structural JSON equality: key order does not matter, array order does. */
+export function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a)) {
+    return Array.isArray(b) && a.length === b.length && a.every((item, i) => jsonEqual(item, b[i]));
+  }
+  if (isJsonObject(a) && isJsonObject(b)) {
+    const keys = Object.keys(a);
+    if (keys.length !== Object.keys(b).length) return false;
+    return keys.every((key) => Object.hasOwn(b, key) && jsonEqual(a[key], b[key]));
+  }
+  return false;
+}

@@ -10,12 +10,15 @@ import { listen, type Listener, type ListenOptions } from './listener.ts';
 import { Metrics } from './metrics.ts';
 import { decode, ObjectStore } from './object-store.ts';
 import { ResourceRegistry } from './registry.ts';
+import { ServiceAllocator } from './service-allocator.ts';
 import { WatchCache } from './watch-cache.ts';
 
 /** Options of {@link ApiServer}. */
 export interface ApiServerOptions {
   backend: Backend;
   listen: ListenOptions;
+  /** Service ClusterIP range. Default `10.43.0.0/16`. */
+  serviceCidr?: string;
   /** The clock. Default: the system clock. */
   now?: () => Date;
 }
@@ -30,6 +33,7 @@ export class ApiServer {
   readonly #options: ApiServerOptions;
   readonly #cache: WatchCache;
   readonly #store: ObjectStore;
+  readonly #services: ServiceAllocator;
   #handler: ApiHandler | undefined;
   #listener: Listener | undefined;
   #ready = false;
@@ -37,9 +41,15 @@ export class ApiServer {
   constructor(options: ApiServerOptions) {
     this.#options = options;
     this.#cache = new WatchCache(options.backend, '/registry/', { decode });
+    this.#services = new ServiceAllocator({
+      serviceCidr: options.serviceCidr ?? '10.43.0.0/16',
+      services: () => this.#cache.list('/registry/core/services/', '/registry/core/services/', () => true).map((c) => c.object),
+    });
     this.#store = new ObjectStore(options.backend, this.#cache, {
       ...(options.now ? { now: options.now } : {}),
       nameErrors: nameValidatorFor,
+      beforeCreate: (def, object) =>
+        def.group === '' && def.plural === 'services' ? this.#services.allocate(object) : undefined,
     });
     this.metrics.gauge('apiserver_watch_cache_watchers', 'Number of API watchers served by the watch cache.', () =>
       this.#cache.watcherCount(),
@@ -102,6 +112,30 @@ export class ApiServer {
       if (response.status !== 201 && response.status !== 409) {
         throw new Error(`cannot create namespace ${name}: ${response.body}`);
       }
+    }
+    // The `kubernetes` Service names the API inside the cluster, at the range's first address.
+    const service = await this.handle({
+      method: 'POST',
+      path: '/api/v1/namespaces/default/services',
+      query: new URLSearchParams(),
+      accept: undefined,
+      contentType: 'application/json',
+      body: Buffer.from(
+        JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'Service',
+          metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
+          spec: {
+            type: 'ClusterIP',
+            clusterIP: this.#services.firstIp,
+            ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: this.#options.listen.port || 6443 }],
+            sessionAffinity: 'None',
+          },
+        }),
+      ),
+    });
+    if (service.status !== 201 && service.status !== 409) {
+      throw new Error(`cannot create the kubernetes service: ${service.body}`);
     }
   }
 }

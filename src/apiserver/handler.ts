@@ -255,6 +255,9 @@ export class ApiHandler {
         next = patch(current);
       } catch (error) {
         if (error instanceof PatchError) {
+          // A patch that is not well-formed is the client's syntax error (400); one that is
+          // well-formed but does not fit the object is unprocessable (422), as upstream.
+          if (error.code === 'PATCH_MALFORMED') throw badRequest(error.message);
           throw new StatusError(422, 'Invalid', error.message, { name, ...(def.group ? { group: def.group } : {}), kind: def.kind });
         }
         throw error;

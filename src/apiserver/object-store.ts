@@ -29,8 +29,14 @@ import type { CachedObject, ObjectFilter, WatchCache } from './watch-cache.ts';
 export interface ObjectStoreOptions {
   /** The clock for timestamps. Default: `() => new Date()`. */
   now?: () => Date;
-  /** Validator of `metadata.name` per kind. Default: none beyond metadata rules. */
+  /** Validator of `metadata.name` per kind. Default: DNS-1123 subdomain for every kind. */
   nameErrors?: (def: ResourceDef) => (name: string) => string[];
+  /**
+   * Runs on a valid new object just before it is stored (e.g. to allocate a Service's
+   * ClusterIP). May change the object or throw a StatusError. Returns a function that undoes
+   * its side effects, called if the object is not stored after all.
+   */
+  beforeCreate?: (def: ResourceDef, object: KubeObject) => (() => void) | undefined;
 }
 
 /** Which part of an object a write addresses. */
@@ -66,13 +72,15 @@ export class ObjectStore {
   readonly #backend: Backend;
   readonly #cache: WatchCache;
   readonly #now: () => Date;
-  readonly #nameErrors: (def: ResourceDef) => (name: string) => string[];
+  readonly #nameErrors: ((def: ResourceDef) => (name: string) => string[]) | undefined;
+  readonly #beforeCreate: ObjectStoreOptions['beforeCreate'];
 
   constructor(backend: Backend, cache: WatchCache, options: ObjectStoreOptions = {}) {
     this.#backend = backend;
     this.#cache = cache;
     this.#now = options.now ?? (() => new Date());
-    this.#nameErrors = options.nameErrors ?? (() => () => []);
+    this.#nameErrors = options.nameErrors;
+    this.#beforeCreate = options.beforeCreate;
   }
 
   /** The store's latest revision. */
@@ -124,6 +132,7 @@ export class ObjectStore {
     def.defaults?.(object);
     def.prepareForCreate?.(object);
     this.#validate(def, object, undefined);
+    const undo = this.#beforeCreate?.(def, object);
     // A generated name can collide; upstream retries with a fresh suffix. A chosen one cannot.
     for (let attempt = 0; ; attempt++) {
       try {
@@ -133,9 +142,12 @@ export class ObjectStore {
         m.resourceVersion = String(revision);
         return object;
       } catch (error) {
-        if (!(error instanceof KeyExistsError)) throw error;
-        if (named || !m.generateName || attempt >= 7) throw alreadyExists(ref(def, m.name!));
-        m.name = generatedName(m.generateName);
+        const retry = error instanceof KeyExistsError && !named && m.generateName && attempt < 7;
+        if (!retry) {
+          undo?.();
+          throw error instanceof KeyExistsError ? alreadyExists(ref(def, m.name!)) : error;
+        }
+        m.name = generatedName(m.generateName!);
       }
     }
   }
@@ -344,7 +356,7 @@ export class ObjectStore {
   #validate(def: ResourceDef, object: KubeObject, old: KubeObject | undefined): void {
     const errors: FieldError[] = validateObjectMeta(object.metadata, {
       namespaced: def.namespaced,
-      nameErrors: this.#nameErrors(def),
+      ...(this.#nameErrors ? { nameErrors: this.#nameErrors(def) } : {}),
     });
     if (old) errors.push(...validateObjectMetaUpdate(meta(object), meta(old)));
     if (def.validate) errors.push(...def.validate(object, old));

@@ -1,0 +1,158 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { openBackend, type Backend } from '../storage/index.ts';
+import { StatusError } from './errors.ts';
+import { decode, ObjectStore } from './object-store.ts';
+import type { KubeObject, ResourceDef } from './resource.ts';
+import { WatchCache } from './watch-cache.ts';
+
+const widgets: ResourceDef = {
+  group: 'example.com',
+  version: 'v1',
+  kind: 'Widget',
+  plural: 'widgets',
+  singular: 'widget',
+  shortNames: [],
+  categories: [],
+  namespaced: true,
+  subresources: { status: true },
+  generation: true,
+  printerColumns: [],
+  defaults: (o) => {
+    const spec = (o.spec ??= {}) as Record<string, unknown>;
+    spec.size ??= 1;
+  },
+  validate: (o) =>
+    typeof (o.spec as { size?: unknown } | undefined)?.size === 'number' && ((o.spec as { size: number }).size >= 0)
+      ? []
+      : [{ type: 'FieldValueInvalid', field: 'spec.size', message: 'Invalid value: must be >= 0' }],
+};
+
+const namespaces: ResourceDef = {
+  group: '',
+  version: 'v1',
+  kind: 'Namespace',
+  plural: 'namespaces',
+  singular: 'namespace',
+  shortNames: [],
+  categories: [],
+  namespaced: false,
+  subresources: { status: true },
+  generation: false,
+  printerColumns: [],
+};
+
+const statusOf = async (promise: Promise<unknown>): Promise<number> => {
+  try {
+    await promise;
+    return 0;
+  } catch (error) {
+    assert.ok(error instanceof StatusError, String(error));
+    return error.code;
+  }
+};
+
+describe('object store', () => {
+  let dir: string;
+  let backend: Backend;
+  let cache: WatchCache;
+  let store: ObjectStore;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'skiff-objstore-'));
+    backend = await openBackend('', { dataDir: dir });
+    cache = new WatchCache(backend, '/registry/', { decode });
+    await cache.start();
+    store = new ObjectStore(backend, cache);
+    await store.create(namespaces, undefined, { metadata: { name: 'ns1' } });
+  });
+  after(async () => {
+    cache.stop();
+    await backend.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('creates with uid, timestamps, generation and defaults; rejects duplicates', async () => {
+    const w = await store.create(widgets, 'ns1', { metadata: { name: 'a' } });
+    assert.match(w.metadata!.uid!, /^[0-9a-f-]{36}$/);
+    assert.match(w.metadata!.creationTimestamp!, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    assert.equal(w.metadata!.generation, 1);
+    assert.equal(w.apiVersion, 'example.com/v1');
+    assert.deepEqual(w.spec, { size: 1 });
+    assert.equal(await statusOf(store.create(widgets, 'ns1', { metadata: { name: 'a' } })), 409);
+    const got = await store.get(widgets, 'ns1', 'a');
+    assert.equal(got.metadata!.resourceVersion, w.metadata!.resourceVersion);
+  });
+
+  it('refuses objects in a namespace that does not exist, and invalid objects', async () => {
+    assert.equal(await statusOf(store.create(widgets, 'nope', { metadata: { name: 'x' } })), 404);
+    assert.equal(await statusOf(store.create(widgets, 'ns1', { metadata: { name: 'bad' }, spec: { size: -1 } })), 422);
+    assert.equal(await statusOf(store.create(widgets, 'ns1', { metadata: { name: 'Bad_Name' } })), 422);
+    assert.equal(await statusOf(store.get(widgets, 'ns1', 'bad')), 404);
+  });
+
+  it('generates names', async () => {
+    const w = await store.create(widgets, 'ns1', { metadata: { generateName: 'gen-' } });
+    assert.match(w.metadata!.name!, /^gen-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
+  });
+
+  it('updates with optimistic concurrency, bumps generation on spec changes only', async () => {
+    const w = await store.create(widgets, 'ns1', { metadata: { name: 'b' } });
+    const rv = w.metadata!.resourceVersion!;
+    const changed = await store.update(widgets, 'ns1', 'b', { ...w, spec: { size: 3 } }, '');
+    assert.equal(changed.metadata!.generation, 2);
+    assert.notEqual(changed.metadata!.resourceVersion, rv);
+    // The same update again, with the old resourceVersion, is a conflict.
+    assert.equal(await statusOf(store.update(widgets, 'ns1', 'b', { ...w, spec: { size: 4 } }, '')), 409);
+    // A label change is not a spec change.
+    const labelled = await store.update(widgets, 'ns1', 'b', { ...changed, metadata: { ...changed.metadata, labels: { a: 'b' } } }, '');
+    assert.equal(labelled.metadata!.generation, 2);
+    // A no-op update keeps the resourceVersion.
+    const same = await store.update(widgets, 'ns1', 'b', labelled, '');
+    assert.equal(same.metadata!.resourceVersion, labelled.metadata!.resourceVersion);
+  });
+
+  it('keeps status out of main updates and everything else out of status updates', async () => {
+    const w = await store.create(widgets, 'ns1', { metadata: { name: 'c' } });
+    const s = await store.update(widgets, 'ns1', 'c', { ...w, spec: { size: 9 }, status: { ready: true } }, 'status');
+    assert.deepEqual(s.spec, { size: 1 });
+    assert.deepEqual(s.status, { ready: true });
+    const m = await store.update(widgets, 'ns1', 'c', { ...s, spec: { size: 2 }, status: { ready: false } }, '');
+    assert.deepEqual(m.spec, { size: 2 });
+    assert.deepEqual(m.status, { ready: true });
+  });
+
+  it('holds an object with finalizers until the last one is removed', async () => {
+    await store.create(widgets, 'ns1', { metadata: { name: 'd', finalizers: ['example.com/keep'] } });
+    const { object, deleted } = await store.delete(widgets, 'ns1', 'd', {});
+    assert.equal(deleted, false);
+    assert.ok(object.metadata!.deletionTimestamp);
+    const current = await store.get(widgets, 'ns1', 'd');
+    await store.update(widgets, 'ns1', 'd', { ...current, metadata: { ...current.metadata, finalizers: [] } }, '');
+    assert.equal(await statusOf(store.get(widgets, 'ns1', 'd')), 404);
+  });
+
+  it('lists with selectors and consistent pages', async () => {
+    for (let i = 0; i < 7; i++) {
+      await store.create(widgets, 'ns1', { metadata: { name: `page-${i}`, labels: { page: 'yes', n: String(i % 2) } } });
+    }
+    const all = await store.list(widgets, 'ns1', { filter: (o) => o.metadata?.labels?.page === 'yes', limit: 0, continueToken: '', resourceVersion: '' });
+    assert.equal(all.items.length, 7);
+    const names: string[] = [];
+    let token = '';
+    let pages = 0;
+    do {
+      const page = await store.list(widgets, 'ns1', { filter: (o) => o.metadata?.labels?.page === 'yes', limit: 3, continueToken: token, resourceVersion: '' });
+      names.push(...page.items.map((i) => ('object' in i ? (i.object as KubeObject) : i).metadata!.name!));
+      token = page.continueToken ?? '';
+      pages++;
+      // A write between pages does not show up in later pages: they are one snapshot.
+      if (pages === 1) await store.create(widgets, 'ns1', { metadata: { name: 'page-9', labels: { page: 'yes' } } });
+    } while (token);
+    assert.equal(pages, 3);
+    assert.deepEqual(names, ['page-0', 'page-1', 'page-2', 'page-3', 'page-4', 'page-5', 'page-6']);
+  });
+});

@@ -1,0 +1,6 @@
+/**
+ * The client library: transports to the API server and the work queue controllers are built
+ * on. (Typed clients, informers and listers grow here; see issue #4.)
+ */
+export * from './transport.ts';
+export { WorkQueue, type WorkQueueOptions } from './work-queue.ts';

@@ -1,0 +1,85 @@
+/**
+ * How a client reaches the API server. Two transports share one interface: over HTTP(S) for
+ * remote clients, and in-process for components of the single-process server (no TCP; the
+ * request still goes through the API server's handler with its validation and admission).
+ */
+import type { ApiRequest, ApiResponse } from '../apiserver/index.ts';
+
+/** One request to the API, with a decoded JSON body. */
+export interface ClientRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  path: string;
+  query?: Record<string, string>;
+  body?: unknown;
+  /** Defaults to `application/json`. */
+  contentType?: string;
+}
+
+/** A decoded response: the status code and the parsed JSON body. */
+export interface ClientResponse<T = unknown> {
+  status: number;
+  body: T;
+}
+
+/** One watch event as the API sends it. */
+export interface WatchEventMessage<T = unknown> {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  object: T;
+}
+
+/** Carries requests to an API server. */
+export interface Transport {
+  request<T = unknown>(request: ClientRequest): Promise<ClientResponse<T>>;
+  /**
+   * Opens a watch (`watch=true` is added). `onEvent` receives events in order; `onEnd` is called
+   * once when the server ends the stream. Returns a function that stops the watch.
+   */
+  watch<T = unknown>(
+    request: Omit<ClientRequest, 'method' | 'body'>,
+    onEvent: (event: WatchEventMessage<T>) => void,
+    onEnd: () => void,
+  ): Promise<() => void>;
+}
+
+/** The in-process transport over an API server's `handle`. */
+export class LocalTransport implements Transport {
+  readonly #handle: (request: ApiRequest) => Promise<ApiResponse>;
+
+  constructor(handle: (request: ApiRequest) => Promise<ApiResponse>) {
+    this.#handle = handle;
+  }
+
+  async request<T>(request: ClientRequest): Promise<ClientResponse<T>> {
+    const response = await this.#handle(toApiRequest(request));
+    return { status: response.status, body: JSON.parse(response.body ?? 'null') as T };
+  }
+
+  async watch<T>(
+    request: Omit<ClientRequest, 'method' | 'body'>,
+    onEvent: (event: WatchEventMessage<T>) => void,
+    onEnd: () => void,
+  ): Promise<() => void> {
+    const response = await this.#handle(toApiRequest({ ...request, method: 'GET', query: { ...request.query, watch: 'true' } }));
+    if (!response.stream) {
+      onEnd();
+      throw new Error(`watch ${request.path} failed: ${response.status} ${response.body}`);
+    }
+    return response.stream.start(
+      (chunk) => {
+        for (const line of chunk.split('\n')) if (line) onEvent(JSON.parse(line) as WatchEventMessage<T>);
+      },
+      onEnd,
+    );
+  }
+}
+
+function toApiRequest(request: ClientRequest): ApiRequest {
+  return {
+    method: request.method,
+    path: request.path,
+    query: new URLSearchParams(request.query ?? {}),
+    accept: 'application/json',
+    contentType: request.contentType ?? 'application/json',
+    body: request.body === undefined ? undefined : Buffer.from(JSON.stringify(request.body)),
+  };
+}

@@ -1,0 +1,109 @@
+/**
+ * `skiff server`: the whole control plane in one process. Components start in order — store,
+ * certificates, API server, controllers — and stop in reverse; if one fails, everything stops.
+ */
+import { request as httpsRequest } from 'node:https';
+import { isIP } from 'node:net';
+import { join } from 'node:path';
+import { ApiServer } from '../apiserver/index.ts';
+import { LocalTransport } from '../client/index.ts';
+import { NamespaceController } from '../controllers/index.ts';
+import { ensureServerCertificates, fingerprint } from '../pki/index.ts';
+import { openBackend, type Backend } from '../storage/index.ts';
+import type { ServerConfig } from './config.ts';
+import { writeKubeconfig } from './kubeconfig.ts';
+import { ensureToken } from './token.ts';
+
+/** A running server. */
+export interface RunningServer {
+  /** `https://host:port` of the API. */
+  url: string;
+  /** Stops every component in reverse order of start. Idempotent. */
+  stop(): Promise<void>;
+  /** Resolves when the server has stopped (by `stop()` or because a component failed). */
+  stopped: Promise<void>;
+}
+
+/** Starts the server described by `config`; resolves once the kubeconfig is written. */
+export async function runServer(config: ServerConfig, log: (line: string) => void = (l) => console.error(l)): Promise<RunningServer> {
+  const started = performance.now();
+  const stops: (() => Promise<void> | void)[] = [];
+  let stopping: Promise<void> | undefined;
+  let resolveStopped!: () => void;
+  const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
+  const stop = () =>
+    (stopping ??= (async () => {
+      for (const s of stops.reverse()) {
+        try {
+          await s();
+        } catch (error) {
+          log(`skiff: error while stopping: ${(error as Error).message}`);
+        }
+      }
+      resolveStopped();
+    })());
+
+  try {
+    const endpoint = config.datastoreEndpoint;
+    log(`skiff: starting server (data dir ${config.dataDir}, datastore ${endpoint === '' ? 'sqlite' : endpoint})`);
+    const backend: Backend = await openBackend(endpoint, { dataDir: config.dataDir });
+    stops.push(() => backend.close());
+
+    const host = config.bindAddress;
+    const certs = await ensureServerCertificates(join(config.dataDir, 'server', 'tls'), {
+      hosts: [host, config.nodeName].filter((h) => h && (isIP(h) !== 0 || /^[a-z0-9.-]+$/i.test(h))),
+    });
+    const token = await ensureToken(join(config.dataDir, 'server', 'token'), fingerprint(certs.caCert), config.token);
+    void token;
+
+    const api = new ApiServer({
+      backend,
+      listen: { host, port: config.httpsListenPort, tls: { key: certs.serverKey, cert: certs.serverCert } },
+      serviceCidr: config.serviceCidr,
+    });
+    await api.start();
+    stops.push(() => api.stop());
+    const url = `https://${isIP(host) === 6 ? `[${host}]` : host}:${api.address.port}`;
+    log(`skiff: API server listening on ${url}`);
+
+    const namespaces = new NamespaceController(new LocalTransport((r) => api.handle(r)));
+    await namespaces.start();
+    stops.push(() => namespaces.stop());
+
+    await waitForReadyz(url, certs.caCert);
+    await writeKubeconfig(config.writeKubeconfig, {
+      server: url,
+      caCert: certs.caCert,
+      clientCert: certs.clientCert,
+      clientKey: certs.clientKey,
+    });
+    log(`skiff: wrote kubeconfig to ${config.writeKubeconfig}`);
+    log(`skiff: ready in ${((performance.now() - started) / 1000).toFixed(2)} s`);
+    if (!config.disableAgent) {
+      log('skiff: the embedded agent (running containers on this machine) is not built yet; the control plane runs without nodes');
+    }
+    return { url, stop, stopped };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** Polls `/readyz` over the real listener until it answers 200 (at most 30 s). */
+async function waitForReadyz(url: string, ca: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const status = await new Promise<number>((resolve) => {
+      const req = httpsRequest(`${url}/readyz`, { ca, timeout: 2000 }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', () => resolve(0));
+      req.on('timeout', () => req.destroy());
+      req.end();
+    });
+    if (status === 200) return;
+    if (Date.now() > deadline) throw new Error(`the API server at ${url} did not become ready`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -1,0 +1,11 @@
+/**
+ * PKI: the cluster's CA and the certificates signed by it, kept in `<data-dir>/server/tls` and
+ * created or renewed at start-up by {@link ensureServerCertificates}.
+ */
+export {
+  ensureServerCertificates,
+  fingerprint,
+  type EnsureServerCertificatesOptions,
+  type ServerCertificates,
+} from './certificates.ts';
+export * from './errors.ts';

@@ -21,6 +21,8 @@ export interface ApiServerOptions {
   serviceCidr?: string;
   /** The clock. Default: the system clock. */
   now?: () => Date;
+  /** Watches without a timeout end after this many seconds or up to twice it. Default 1800. */
+  minRequestTimeoutSeconds?: number;
 }
 
 /** Namespaces every cluster has from the start, as upstream's system namespaces controller. */
@@ -73,6 +75,7 @@ export class ApiServer {
       },
       ready: () => this.#ready && this.#cache.failure === undefined,
       ...(this.#options.now ? { now: this.#options.now } : {}),
+      ...(this.#options.minRequestTimeoutSeconds ? { minRequestTimeoutSeconds: this.#options.minRequestTimeoutSeconds } : {}),
     });
     await this.#bootstrap();
     this.#listener = await listen(this.#options.listen, (request) => this.handle(request));
@@ -114,6 +117,15 @@ export class ApiServer {
       }
     }
     // The `kubernetes` Service names the API inside the cluster, at the range's first address.
+    const existing = await this.handle({
+      method: 'GET',
+      path: '/api/v1/namespaces/default/services/kubernetes',
+      query: new URLSearchParams(),
+      accept: undefined,
+      contentType: undefined,
+      body: undefined,
+    });
+    if (existing.status === 200) return;
     const service = await this.handle({
       method: 'POST',
       path: '/api/v1/namespaces/default/services',

@@ -30,7 +30,8 @@ export interface EventStream {
 export interface ApiResponse {
   status: number;
   contentType: string;
-  body?: string;
+  /** The whole body: text (usually JSON), or bytes for binary formats. */
+  body?: string | Uint8Array;
   stream?: EventStream;
   /** `Warning:` headers, e.g. for deprecated fields or ignored unknown fields. */
   warnings?: string[];

@@ -23,9 +23,9 @@ import { parseResourcePath, type ResourceRequest } from './request-info.ts';
 import { groupVersion, type KubeObject, type ResourceDef } from './resource.ts';
 import { buildFilter } from './filter.ts';
 import { partialMetadata, toTable, type IncludeObject } from './table.ts';
-import { watchStream } from './watch-stream.ts';
+import { watchStream, type WatchDeps } from './watch-stream.ts';
 import type { CachedObject, WatchCache } from './watch-cache.ts';
-import { openapiV3GroupVersion, openapiV3Root } from './openapi.ts';
+import { openapiV2, openapiV3GroupVersion, openapiV3Root } from './openapi.ts';
 
 /** What the handler needs from the rest of the server. */
 export interface HandlerDeps {
@@ -38,6 +38,8 @@ export interface HandlerDeps {
   /** Whether the server is ready (for `/readyz`). */
   ready: () => boolean;
   now?: () => Date;
+  /** See {@link WatchDeps.minRequestTimeoutSeconds}. */
+  minRequestTimeoutSeconds?: number;
 }
 
 const JSON_TYPE = 'application/json';
@@ -107,6 +109,10 @@ export class ApiHandler {
     if (parts[0] === 'apis' && parts.length === 3) {
       const doc = discovery.resourceList(registry, `${parts[1]}/${parts[2]}`);
       if (doc) return json(200, doc);
+    }
+    if (path === '/openapi/v2') {
+      const doc = openapiV2((request.accept ?? '').includes('protobuf'));
+      return { status: 200, contentType: doc.contentType, body: doc.body };
     }
     if (path === '/openapi/v3') return json(200, openapiV3Root(registry));
     if (parts[0] === 'openapi' && parts[1] === 'v3' && parts.length >= 4) {
@@ -331,6 +337,7 @@ export class ApiHandler {
       store: this.#deps.store,
       currentRevision: () => this.#deps.store.currentRevision(),
       now: this.#now,
+      ...(this.#deps.minRequestTimeoutSeconds ? { minRequestTimeoutSeconds: this.#deps.minRequestTimeoutSeconds } : {}),
     });
   }
 

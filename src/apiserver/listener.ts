@@ -61,7 +61,7 @@ function send(res: ServerResponse, response: ApiResponse, head: boolean): void {
     res.on('close', stop);
     return;
   }
-  const body = Buffer.from(response.body ?? '');
+  const body = typeof response.body === 'string' || response.body === undefined ? Buffer.from(response.body ?? '') : response.body;
   headers['content-length'] = String(body.length);
   res.writeHead(response.status, headers);
   res.end(head ? undefined : body);

@@ -9,7 +9,7 @@
  * `resourceVersion` unset are consistent (they see every write acknowledged before them).
  */
 import { randomUUID } from 'node:crypto';
-import { CompactedError, KeyExistsError, type Backend, type KeyValue } from '../storage/index.ts';
+import { CompactedError, FutureRevisionError, KeyExistsError, type Backend, type KeyValue } from '../storage/index.ts';
 import {
   alreadyExists,
   badRequest,
@@ -18,6 +18,7 @@ import {
   forbidden,
   invalid,
   notFound,
+  StatusError,
   type ObjectRef,
 } from './errors.ts';
 import { clone, generatedName, jsonEqual, meta, specPart } from './object-meta.ts';
@@ -294,6 +295,12 @@ export class ObjectStore {
         startKey = page.kvs[page.kvs.length - 1]!.key + '\u0000';
       }
     } catch (error) {
+      if (error instanceof FutureRevisionError) {
+        throw new StatusError(504, 'Timeout', `Too large resource version: ${error.requestedRevision}, current: ${error.currentRevision}`, {
+          causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
+          retryAfterSeconds: 1,
+        });
+      }
       if (error instanceof CompactedError) {
         throw options.continueToken
           ? expired(
@@ -496,8 +503,14 @@ function encodeContinue(revision: number, start: string): string {
 function decodeContinue(token: string): { rv: number; start: string } {
   try {
     const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { v?: unknown; rv?: unknown; start?: unknown };
-    if (parsed.v === 'meta.k8s.io/v1' && typeof parsed.rv === 'number' && typeof parsed.start === 'string' && !parsed.start.includes('/..')) {
-      return { rv: parsed.rv, start: parsed.start };
+    const valid =
+      parsed.v === 'meta.k8s.io/v1' &&
+      Number.isSafeInteger(parsed.rv) &&
+      (parsed.rv as number) > 0 &&
+      typeof parsed.start === 'string' &&
+      !parsed.start.includes('/..');
+    if (valid) {
+      return { rv: parsed.rv as number, start: parsed.start as string };
     }
   } catch {
     // fall through to the error below

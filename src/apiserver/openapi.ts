@@ -65,3 +65,50 @@ export function openapiV3Root(registry: ResourceRegistry): Record<string, unknow
   }
   return { paths };
 }
+
+/**
+ * `/openapi/v2` as the gnostic `openapi_v2.Document` protobuf kubectl asks for (and JSON for
+ * everyone else): a document with no definitions. kubectl ≤ 1.29 needs it to exist before
+ * it validates anything; with no schema for a kind it leaves validation to the server.
+ */
+export function openapiV2(protobuf: boolean): { contentType: string; body: Uint8Array | string } {
+  if (!protobuf) {
+    return {
+      contentType: 'application/json',
+      body: JSON.stringify({ swagger: '2.0', info: { title: 'Kubernetes', version: KUBE_VERSION.gitVersion }, paths: {}, definitions: {} }),
+    };
+  }
+  // Field numbers from gnostic's openapiv2 proto: Document.swagger = 1, Document.info = 2,
+  // Document.paths = 8, Document.definitions = 9; Info.title = 1, Info.version = 2.
+  const info = concat(stringField(1, 'Kubernetes'), stringField(2, KUBE_VERSION.gitVersion));
+  const doc = concat(stringField(1, '2.0'), bytesField(2, info), bytesField(8, new Uint8Array()), bytesField(9, new Uint8Array()));
+  return { contentType: 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf', body: doc };
+}
+
+function varint(n: number): number[] {
+  const out: number[] = [];
+  while (n > 0x7f) {
+    out.push((n & 0x7f) | 0x80);
+    n >>>= 7;
+  }
+  out.push(n);
+  return out;
+}
+
+function bytesField(field: number, bytes: Uint8Array): Uint8Array {
+  return concat(new Uint8Array([...varint((field << 3) | 2), ...varint(bytes.length)]), bytes);
+}
+
+function stringField(field: number, text: string): Uint8Array {
+  return bytesField(field, new TextEncoder().encode(text));
+}
+
+function concat(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}

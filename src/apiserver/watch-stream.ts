@@ -22,10 +22,12 @@ export interface WatchDeps {
   now: () => Date;
   /** How often bookmarks are sent to watchers that allow them. Default 60 s. */
   bookmarkIntervalMs?: number;
+  /**
+   * A watch without `timeoutSeconds` ends after a random time between this and twice this
+   * (upstream's `--min-request-timeout`, default 1800 s), so that load spreads across servers.
+   */
+  minRequestTimeoutSeconds?: number;
 }
-
-// Upstream ends watches after a random 30–60 min so that load spreads across servers.
-const MIN_TIMEOUT_S = 1800;
 
 /** Starts a watch response. Errors found before streaming (bad selector) are thrown. */
 export async function watchStream(
@@ -61,7 +63,7 @@ export async function watchStream(
     }
   }
   const timeoutText = q.get('timeoutSeconds');
-  let timeoutS = MIN_TIMEOUT_S * (1 + Math.random());
+  let timeoutS = (deps.minRequestTimeoutSeconds ?? 1800) * (1 + Math.random());
   if (timeoutText !== null) {
     const n = Number(timeoutText);
     if (!Number.isFinite(n) || n < 0) throw badRequest(`invalid timeoutSeconds: ${timeoutText}`);

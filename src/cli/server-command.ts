@@ -22,6 +22,7 @@ Flags:
   --cluster-dns IP            cluster DNS service address (default 10.43.0.10)
   --cluster-domain DOMAIN     cluster DNS domain (default cluster.local)
   --node-name NAME            this machine's node name (default: host name)
+  --kube-apiserver-arg K=V    API server setting (repeatable); supported: min-request-timeout=SECONDS
 `;
 
 /** Parses the flags and runs the server until SIGTERM/SIGINT. */
@@ -41,6 +42,7 @@ export async function serverCommand(args: string[]): Promise<number> {
       'cluster-dns': { type: 'string' },
       'cluster-domain': { type: 'string' },
       'node-name': { type: 'string' },
+      'kube-apiserver-arg': { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -73,6 +75,13 @@ export async function serverCommand(args: string[]): Promise<number> {
     clusterDns: values['cluster-dns'] ?? '10.43.0.10',
     clusterDomain: values['cluster-domain'] ?? 'cluster.local',
     nodeName: values['node-name'] ?? (await import('node:os')).hostname(),
+    kubeApiserverArgs: Object.fromEntries(
+      (values['kube-apiserver-arg'] ?? []).map((pair) => {
+        const eq = pair.indexOf('=');
+        if (eq <= 0) throw new TypeError(`--kube-apiserver-arg: "${pair}" is not key=value`);
+        return [pair.slice(0, eq), pair.slice(eq + 1)];
+      }),
+    ),
   };
   const server = await runServer(config);
   const onSignal = (signal: string) => {

@@ -51,7 +51,8 @@ export class LocalTransport implements Transport {
 
   async request<T>(request: ClientRequest): Promise<ClientResponse<T>> {
     const response = await this.#handle(toApiRequest(request));
-    return { status: response.status, body: JSON.parse(response.body ?? 'null') as T };
+    const text = typeof response.body === 'string' ? response.body : new TextDecoder().decode(response.body);
+    return { status: response.status, body: JSON.parse(text || 'null') as T };
   }
 
   async watch<T>(

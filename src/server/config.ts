@@ -19,6 +19,8 @@ export interface ServerConfig {
   clusterDns: string;
   clusterDomain: string;
   nodeName: string;
+  /** `--kube-apiserver-arg key=value` pairs (k3s's pass-through); see `run-server.ts`. */
+  kubeApiserverArgs: Record<string, string>;
 }
 
 /** The default data dir: `/var/lib/skiff` for root, `~/.skiff` otherwise (as k3s's rootless). */

@@ -60,6 +60,7 @@ export async function runServer(config: ServerConfig, log: (line: string) => voi
       backend,
       listen: { host, port: config.httpsListenPort, tls: { key: certs.serverKey, cert: certs.serverCert } },
       serviceCidr: config.serviceCidr,
+      ...apiServerArgs(config.kubeApiserverArgs, log),
     });
     await api.start();
     stops.push(() => api.stop());
@@ -87,6 +88,16 @@ export async function runServer(config: ServerConfig, log: (line: string) => voi
     await stop();
     throw error;
   }
+}
+
+/** The `--kube-apiserver-arg` settings Skiff understands; others are reported and ignored. */
+function apiServerArgs(args: Record<string, string>, log: (line: string) => void): { minRequestTimeoutSeconds?: number } {
+  const out: { minRequestTimeoutSeconds?: number } = {};
+  for (const [key, value] of Object.entries(args)) {
+    if (key === 'min-request-timeout' && /^[1-9][0-9]*$/.test(value)) out.minRequestTimeoutSeconds = Number(value);
+    else log(`skiff: --kube-apiserver-arg ${key}=${value} is not supported; ignored`);
+  }
+  return out;
 }
 
 /** Polls `/readyz` over the real listener until it answers 200 (at most 30 s). */

@@ -31,6 +31,8 @@ export interface StartOptions {
   /** Reuse a data dir (to test restarts); default: a new temporary one, removed by `cleanup`. */
   dataDir?: string;
   datastoreEndpoint?: string;
+  /** The API port; default 0 (any free port). Restart tests pass the previous one. */
+  port?: number;
   extraArgs?: string[];
 }
 
@@ -39,7 +41,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'skiff-test-')));
   const kubeconfig = join(dataDir, 'kubeconfig.yaml');
   await rm(kubeconfig, { force: true });
-  const args = ['server', '--data-dir', dataDir, '--https-listen-port', '0', '--disable-agent'];
+  const args = ['server', '--data-dir', dataDir, '--https-listen-port', String(options.port ?? 0), '--disable-agent'];
   if (options.datastoreEndpoint) args.push('--datastore-endpoint', options.datastoreEndpoint);
   args.push(...(options.extraArgs ?? []));
   const child = spawn(skiff, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -80,6 +82,11 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
       await exited;
     },
   };
+}
+
+/** The port of a server's URL. */
+export function portOf(server: Pick<TestServer, 'url'>): number {
+  return Number(new URL(server.url).port);
 }
 
 /** Stops the server (if running) and removes its data dir. */

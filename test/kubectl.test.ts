@@ -100,6 +100,22 @@ for (const version of VERSIONS) {
       assert.doesNotMatch(namespaced, /^pods$/m);
     });
 
+    it('gets every kind across all namespaces', async () => {
+      const kinds = (await ok(['api-resources', '--verbs=list', '-o', 'name'])).trim().split('\n');
+      assert.ok(kinds.length >= 22, `only ${kinds.length} listable kinds`);
+      const table = await ok(['get', kinds.join(','), '-A']);
+      assert.match(table, /^default\s+service\/kubernetes\s+ClusterIP\s+10\.43\.0\.1\s+/m);
+      assert.match(table, /^shop\s+deployment\.apps\/web\s+0\/2\s+/m);
+      for (const kind of kinds) {
+        const r = await k(['get', kind, '-A', '-o', 'wide']);
+        assert.equal(r.code, 0, `kubectl get ${kind} -A -o wide: ${r.stderr}`);
+      }
+      const all = await ok(['get', 'all', '-n', ns]);
+      assert.match(all, /^pod\/standalone\s+/m);
+      assert.match(all, /^service\/web\s+ClusterIP\s+/m);
+      assert.match(all, /^deployment\.apps\/web\s+/m);
+    });
+
     it('gets objects in every output format', async () => {
       const table = await ok(['get', 'deployments', '-n', ns]);
       assert.match(table, /^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE$/m);

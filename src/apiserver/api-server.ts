@@ -23,6 +23,8 @@ export interface ApiServerOptions {
   now?: () => Date;
   /** Watches without a timeout end after this many seconds or up to twice it. Default 1800. */
   minRequestTimeoutSeconds?: number;
+  /** How long Events live after their last update (upstream's `--event-ttl`). Default 1 h. */
+  eventTtlSeconds?: number;
 }
 
 /** Namespaces every cluster has from the start, as upstream's system namespaces controller. */
@@ -30,7 +32,7 @@ const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-l
 
 /** The Kubernetes API over a {@link Backend}. */
 export class ApiServer {
-  readonly registry = new ResourceRegistry(builtinKinds);
+  readonly registry: ResourceRegistry;
   readonly metrics = new Metrics();
   readonly #options: ApiServerOptions;
   readonly #cache: WatchCache;
@@ -42,6 +44,8 @@ export class ApiServer {
 
   constructor(options: ApiServerOptions) {
     this.#options = options;
+    const ttl = options.eventTtlSeconds;
+    this.registry = new ResourceRegistry(builtinKinds.map((def) => (def.ttlSeconds && ttl ? { ...def, ttlSeconds: ttl } : def)));
     this.#cache = new WatchCache(options.backend, '/registry/', { decode });
     this.#services = new ServiceAllocator({
       serviceCidr: options.serviceCidr ?? '10.43.0.0/16',

@@ -22,7 +22,7 @@ Flags:
   --cluster-dns IP            cluster DNS service address (default 10.43.0.10)
   --cluster-domain DOMAIN     cluster DNS domain (default cluster.local)
   --node-name NAME            this machine's node name (default: host name)
-  --kube-apiserver-arg K=V    API server setting (repeatable); supported: min-request-timeout=SECONDS
+  --kube-apiserver-arg K=V    API server setting (repeatable); supported: min-request-timeout=SECONDS, event-ttl=DURATION
 `;
 
 /** Parses the flags and runs the server until SIGTERM/SIGINT. */

@@ -91,13 +91,26 @@ export async function runServer(config: ServerConfig, log: (line: string) => voi
 }
 
 /** The `--kube-apiserver-arg` settings Skiff understands; others are reported and ignored. */
-function apiServerArgs(args: Record<string, string>, log: (line: string) => void): { minRequestTimeoutSeconds?: number } {
-  const out: { minRequestTimeoutSeconds?: number } = {};
+function apiServerArgs(
+  args: Record<string, string>,
+  log: (line: string) => void,
+): { minRequestTimeoutSeconds?: number; eventTtlSeconds?: number } {
+  const out: { minRequestTimeoutSeconds?: number; eventTtlSeconds?: number } = {};
   for (const [key, value] of Object.entries(args)) {
-    if (key === 'min-request-timeout' && /^[1-9][0-9]*$/.test(value)) out.minRequestTimeoutSeconds = Number(value);
+    const seconds = key === 'event-ttl' ? goDurationSeconds(value) : /^[1-9][0-9]*$/.test(value) ? Number(value) : undefined;
+    if (key === 'min-request-timeout' && seconds) out.minRequestTimeoutSeconds = seconds;
+    else if (key === 'event-ttl' && seconds) out.eventTtlSeconds = seconds;
     else log(`skiff: --kube-apiserver-arg ${key}=${value} is not supported; ignored`);
   }
   return out;
+}
+
+/** `90s`, `5m`, `1h30m` → seconds (whole seconds, at least 1); undefined when malformed. */
+function goDurationSeconds(text: string): number | undefined {
+  const match = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(text);
+  if (!match || text === '') return undefined;
+  const seconds = Number(match[1] ?? 0) * 3600 + Number(match[2] ?? 0) * 60 + Number(match[3] ?? 0);
+  return seconds >= 1 ? seconds : undefined;
 }
 
 /** Polls `/readyz` over the real listener until it answers 200 (at most 30 s). */

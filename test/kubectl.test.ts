@@ -174,6 +174,18 @@ for (const version of VERSIONS) {
       assert.match(unknown.stderr, /the server doesn't have a resource type "widgets"/);
     });
 
+    it('dry runs on the server without storing anything', async () => {
+      const created = await ok(['create', '-f', '-', '--dry-run=server'], configMapYaml(ns, 'dry', { a: 'b' }));
+      assert.match(created, /configmap\/dry created \(server dry run\)/);
+      assert.notEqual((await k(['get', 'cm', 'dry', '-n', ns])).code, 0);
+      const invalid = await k(['create', '-f', '-', '--dry-run=server'], configMapYaml(ns, 'Dry_Bad', {}));
+      assert.match(invalid.stderr, /is invalid/);
+      await ok(['delete', 'cm', 'settings', '-n', ns, '--dry-run=server']);
+      await ok(['get', 'cm', 'settings', '-n', ns]);
+      await ok(['patch', 'cm', 'settings', '-n', ns, '--type', 'merge', '-p', '{"data":{"dry":"x"}}', '--dry-run=server']);
+      assert.equal(await ok(['get', 'cm', 'settings', '-n', ns, '-o', 'jsonpath={.data.dry}']), '');
+    });
+
     it('replaces, and refuses a replace with a stale resourceVersion', async () => {
       const current = await ok(['get', 'cm', 'settings', '-n', ns, '-o', 'json']);
       const edited = JSON.parse(current);

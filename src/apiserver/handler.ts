@@ -15,7 +15,7 @@ import {
 } from './errors.ts';
 import type { Metrics } from './metrics.ts';
 import { bodyFormat, negotiate, type Rendering } from './negotiate.ts';
-import type { DeleteOptions, ObjectStore, Subresource } from './object-store.ts';
+import type { DeleteOptions, ObjectStore, Subresource, WriteOptions } from './object-store.ts';
 import { meta } from './object-meta.ts';
 import { applyJsonPatch, applyMergePatch, PatchError } from './patch/index.ts';
 import type { ResourceRegistry } from './registry.ts';
@@ -153,11 +153,11 @@ export class ApiHandler {
         }
         return this.#render(200, def, await this.#deps.store.get(def, info.namespace, name), rendering);
       case 'PUT':
-        return this.#render(200, def, await this.#deps.store.update(def, info.namespace, name, decodeObject(request.body, request.contentType) as KubeObject, ''), rendering);
+        return this.#render(200, def, await this.#deps.store.update(def, info.namespace, name, decodeObject(request.body, request.contentType) as KubeObject, '', writeOptions(request)), rendering);
       case 'PATCH':
         return this.#render(200, def, await this.#patch(request, def, info.namespace, name, ''), rendering);
       case 'DELETE': {
-        const { object } = await this.#deps.store.delete(def, info.namespace, name, deleteOptions(request));
+        const { object } = await this.#deps.store.delete(def, info.namespace, name, { ...deleteOptions(request), ...writeOptions(request) });
         return this.#render(200, def, object, rendering);
       }
       default:
@@ -179,7 +179,7 @@ export class ApiHandler {
       if (method === 'GET') return this.#render(200, def, await store.get(def, info.namespace, name), rendering);
       if (method === 'PUT') {
         const body = decodeObject(request.body, request.contentType) as KubeObject;
-        return this.#render(200, def, await store.update(def, info.namespace, name, body, 'status'), rendering);
+        return this.#render(200, def, await store.update(def, info.namespace, name, body, 'status', writeOptions(request)), rendering);
       }
       if (method === 'PATCH') return this.#render(200, def, await this.#patch(request, def, info.namespace, name, 'status'), rendering);
       throw methodNotAllowed();
@@ -187,7 +187,7 @@ export class ApiHandler {
     if (sub === 'finalize' && def.group === '' && def.plural === 'namespaces') {
       if (method !== 'PUT') throw methodNotAllowed();
       const body = decodeObject(request.body, request.contentType) as KubeObject;
-      return this.#render(200, def, await store.update(def, undefined, name, body, 'finalize'), rendering);
+      return this.#render(200, def, await store.update(def, undefined, name, body, 'finalize', writeOptions(request)), rendering);
     }
     const scale = def.subresources.scale;
     if (sub === 'scale' && scale) {
@@ -223,7 +223,7 @@ export class ApiHandler {
         const rv = desired?.metadata?.resourceVersion;
         if (rv) meta(next).resourceVersion = rv;
         return next;
-      });
+      }, writeOptions(request));
       return json(200, toScale(updated));
     }
     throw notFoundPath();
@@ -232,7 +232,7 @@ export class ApiHandler {
   async #create(request: ApiRequest, def: ResourceDef, namespace: string | undefined, rendering: Rendering): Promise<ApiResponse> {
     if (def.namespaced && namespace === undefined) throw notFoundPath();
     const body = decodeObject(request.body, request.contentType) as KubeObject;
-    const created = await this.#deps.store.create(def, namespace, body);
+    const created = await this.#deps.store.create(def, namespace, body, writeOptions(request));
     return this.#render(201, def, created, rendering);
   }
 
@@ -272,7 +272,7 @@ export class ApiHandler {
         throw badRequest('the patch did not produce an object');
       }
       return next as KubeObject;
-    });
+    }, writeOptions(request));
   }
 
   async #list(request: ApiRequest, def: ResourceDef, namespace: string | undefined, rendering: Rendering): Promise<ApiResponse> {
@@ -313,7 +313,7 @@ export class ApiHandler {
       continueToken: '',
       resourceVersion: '',
     });
-    const options = deleteOptions(request);
+    const options = { ...deleteOptions(request), ...writeOptions(request) };
     const deleted: KubeObject[] = [];
     for (const item of page.items) {
       const object = objectOf(item);
@@ -370,6 +370,12 @@ function deleteOptions(request: ApiRequest): DeleteOptions {
     if (typeof body.gracePeriodSeconds === 'number') options.gracePeriodSeconds = body.gracePeriodSeconds;
     if (body.preconditions) options.preconditions = body.preconditions;
     if (typeof body.propagationPolicy === 'string') options.propagationPolicy = body.propagationPolicy;
+    // kubectl sends `dryRun` for deletes in the DeleteOptions body rather than the query.
+    const dryRun = (body as { dryRun?: unknown }).dryRun;
+    if (Array.isArray(dryRun) && dryRun.length > 0) {
+      if (dryRun.some((v) => v !== 'All')) throw badRequest(`Invalid dryRun value: ${dryRun.join(',')}; the only supported value is "All"`);
+      options.dryRun = true;
+    }
   }
   const grace = request.query.get('gracePeriodSeconds');
   if (grace !== null) {
@@ -380,6 +386,14 @@ function deleteOptions(request: ApiRequest): DeleteOptions {
   const policy = request.query.get('propagationPolicy');
   if (policy) options.propagationPolicy = policy;
   return options;
+}
+
+/** `dryRun=All` (the only value upstream accepts); anything else is a 400. */
+function writeOptions(request: ApiRequest): WriteOptions {
+  const values = request.query.getAll('dryRun');
+  if (values.length === 0) return {};
+  if (values.some((v) => v !== 'All')) throw badRequest(`Invalid dryRun value: ${values.join(',')}; the only supported value is "All"`);
+  return { dryRun: true };
 }
 
 function verbOf(request: ApiRequest, info: ResourceRequest): string {

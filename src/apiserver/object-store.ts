@@ -61,8 +61,14 @@ export interface ListPage {
   continueToken: string | undefined;
 }
 
+/** Options of every write. */
+export interface WriteOptions {
+  /** `dryRun=All`: do everything a write does except store it. */
+  dryRun?: boolean;
+}
+
 /** Options of a delete, from `DeleteOptions`. */
-export interface DeleteOptions {
+export interface DeleteOptions extends WriteOptions {
   gracePeriodSeconds?: number;
   preconditions?: { uid?: string; resourceVersion?: string };
   propagationPolicy?: string;
@@ -107,7 +113,7 @@ export class ObjectStore {
   }
 
   /** Creates an object. `object` is the decoded request body and is consumed. */
-  async create(def: ResourceDef, namespace: string | undefined, object: KubeObject): Promise<KubeObject> {
+  async create(def: ResourceDef, namespace: string | undefined, object: KubeObject, options: WriteOptions = {}): Promise<KubeObject> {
     checkTypeMeta(def, object);
     const m = meta(object);
     if (def.namespaced) {
@@ -134,6 +140,12 @@ export class ObjectStore {
     def.prepareForCreate?.(object);
     this.#validate(def, object, undefined);
     const undo = this.#beforeCreate?.(def, object);
+    if (options.dryRun) {
+      undo?.();
+      const { kv } = await this.#backend.get(this.key(def, namespace, m.name!));
+      if (kv) throw alreadyExists(ref(def, m.name!));
+      return object;
+    }
     // A generated name can collide; upstream retries with a fresh suffix. A chosen one cannot.
     for (let attempt = 0; ; attempt++) {
       try {
@@ -163,6 +175,7 @@ export class ObjectStore {
     name: string,
     incoming: KubeObject,
     subresource: Subresource,
+    options: WriteOptions = {},
   ): Promise<KubeObject> {
     checkTypeMeta(def, incoming);
     const m = meta(incoming);
@@ -173,7 +186,7 @@ export class ObjectStore {
       throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
     }
     const precondition = m.resourceVersion ? parseRevision(m.resourceVersion) : undefined;
-    return this.#guaranteedUpdate(def, namespace, name, precondition, (current) =>
+    return this.#guaranteedUpdate(def, namespace, name, precondition, options, (current) =>
       mergeForUpdate(def, current, clone(incoming), subresource),
     );
   }
@@ -189,8 +202,9 @@ export class ObjectStore {
     name: string,
     subresource: Subresource,
     transform: (current: KubeObject) => KubeObject,
+    options: WriteOptions = {},
   ): Promise<KubeObject> {
-    return this.#guaranteedUpdate(def, namespace, name, undefined, (current) => {
+    return this.#guaranteedUpdate(def, namespace, name, undefined, options, (current) => {
       const rv = current.metadata!.resourceVersion;
       const next = transform(clone(current));
       const nextRv = meta(next).resourceVersion;
@@ -226,6 +240,7 @@ export class ObjectStore {
       }
       const grace = gracePeriod(def, current, options.gracePeriodSeconds);
       const pending = (m.finalizers?.length ?? 0) > 0 || hasSpecFinalizers(def, current);
+      if (options.dryRun) return { object: current, deleted: false };
       if (!pending && grace === 0) {
         const result = await this.#backend.delete(key, kv.modRevision);
         if (!result.succeeded) continue;
@@ -317,6 +332,7 @@ export class ObjectStore {
     namespace: string | undefined,
     name: string,
     precondition: number | undefined,
+    options: WriteOptions,
     next: (current: KubeObject) => KubeObject,
   ): Promise<KubeObject> {
     const key = this.key(def, namespace, name);
@@ -332,6 +348,7 @@ export class ObjectStore {
       delete um.resourceVersion;
       if (um.deletionTimestamp && !(um.finalizers?.length ?? 0) && !hasSpecFinalizers(def, updated) && (um.deletionGracePeriodSeconds ?? 0) === 0) {
         // The last finalizer is gone from an object being deleted: the update completes the delete.
+        if (options.dryRun) return updated;
         const result = await this.#backend.delete(key, kv.modRevision);
         if (!result.succeeded) continue;
         um.resourceVersion = String(result.revision);
@@ -347,6 +364,10 @@ export class ObjectStore {
       }
       if (def.generation && !jsonEqual(specPart(updated), specPart(current))) {
         um.generation = (cm.generation ?? 0) + 1;
+      }
+      if (options.dryRun) {
+        um.resourceVersion = currentRv;
+        return updated;
       }
       const result = await this.#backend.update(key, encode(updated), kv.modRevision, {
         ...(def.ttlSeconds ? { ttlSeconds: def.ttlSeconds } : {}),

@@ -15,7 +15,6 @@ import {
   wideColumn,
 } from './columns.ts';
 import {
-  at,
   clone,
   deepEqual,
   ensureObject,
@@ -37,13 +36,13 @@ import { defaultPodSpec, validatePodTemplate } from './pod-spec.ts';
 // Shared by the workload kinds
 
 /** Fills the pod-spec defaults of `spec.template.spec`. */
-export function defaultTemplate(spec: JsonObject): void {
+function defaultTemplate(spec: JsonObject): void {
   const template = ensureObject(spec, 'template');
   defaultPodSpec(ensureObject(template, 'spec'));
 }
 
 /** The `scale` subresource over `spec.replicas` (default 1), `status.replicas` and `spec.selector`. */
-export const replicasScale: ScaleDef = {
+const replicasScale: ScaleDef = {
   specReplicas: (o) => {
     const replicas = get(o, 'spec', 'replicas');
     return typeof replicas === 'number' ? replicas : 1;
@@ -183,7 +182,7 @@ function deploymentSelectorCell(o: KubeObject): string {
 }
 
 /** Deployments: `deploy`, in `kubectl get all`, with `scale`. */
-export const deploymentsKind: ResourceDef = {
+const deploymentsKind: ResourceDef = {
   group: 'apps',
   version: 'v1',
   kind: 'Deployment',
@@ -225,7 +224,7 @@ function validateReplicaSet(object: KubeObject, old: KubeObject | undefined): Fi
 }
 
 /** ReplicaSets: `rs`, in `kubectl get all`, with `scale`. */
-export const replicaSetsKind: ResourceDef = {
+const replicaSetsKind: ResourceDef = {
   group: 'apps',
   version: 'v1',
   kind: 'ReplicaSet',
@@ -350,7 +349,7 @@ function validateStatefulSet(object: KubeObject, old: KubeObject | undefined): F
 }
 
 /** StatefulSets: `sts`, in `kubectl get all`, with `scale`. */
-export const statefulSetsKind: ResourceDef = {
+const statefulSetsKind: ResourceDef = {
   group: 'apps',
   version: 'v1',
   kind: 'StatefulSet',
@@ -427,7 +426,7 @@ function validateDaemonSet(object: KubeObject, old: KubeObject | undefined): Fie
 }
 
 /** DaemonSets: `ds`, in `kubectl get all`. */
-export const daemonSetsKind: ResourceDef = {
+const daemonSetsKind: ResourceDef = {
   group: 'apps',
   version: 'v1',
   kind: 'DaemonSet',

@@ -200,7 +200,7 @@ function jobDurationCell(o: KubeObject, now: Date): string {
 }
 
 /** Jobs: in `kubectl get all`. */
-export const jobsKind: ResourceDef = {
+const jobsKind: ResourceDef = {
   group: 'batch',
   version: 'v1',
   kind: 'Job',
@@ -285,7 +285,7 @@ function validateCronJob(object: KubeObject): FieldError[] {
 }
 
 /** CronJobs: `cj`, in `kubectl get all`. */
-export const cronJobsKind: ResourceDef = {
+const cronJobsKind: ResourceDef = {
   group: 'batch',
   version: 'v1',
   kind: 'CronJob',

@@ -1,7 +1,7 @@
 /**
  * Small validation and JSON-reading helpers shared by the kinds: the field checks upstream
- * repeats across `pkg/apis/*\/validation` (non-negative numbers, ports, config keys, label
- * selectors, int-or-percent), worded as upstream words them.
+ * repeats across its `pkg/apis/<group>/validation` packages (non-negative numbers, ports,
+ * config keys, label selectors, int-or-percent), worded as upstream words them.
  *
  * Objects arrive as plain JSON that only the kinds' own code has looked at, so every reader here
  * tolerates values of the wrong type instead of throwing.
@@ -16,11 +16,6 @@ export type JsonObject = Record<string, unknown>;
 
 export function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** The value if it is a JSON object, else undefined. */
-export function objectOrUndefined(value: unknown): JsonObject | undefined {
-  return isObject(value) ? value : undefined;
 }
 
 /** The value if it is an array, else an empty array. */
@@ -63,11 +58,6 @@ export function specOf(object: KubeObject): JsonObject {
 /** A string field, or '' when absent or not a string. */
 export function str(value: unknown): string {
   return typeof value === 'string' ? value : '';
-}
-
-/** A number field, or the fallback when absent or not a number. */
-export function num(value: unknown, fallback = 0): number {
-  return typeof value === 'number' && Number.isFinite(value) ? value : fallback;
 }
 
 /** Deep copy of plain JSON. */
@@ -200,7 +190,7 @@ export function validateLabelSelector(selector: unknown, field: string): FieldEr
 
 /** Whether a structured selector has neither match labels nor expressions. */
 export function isEmptySelector(selector: JsonObject): boolean {
-  const labels = objectOrUndefined(selector.matchLabels);
+  const labels = isObject(selector.matchLabels) ? selector.matchLabels : undefined;
   return (labels === undefined || Object.keys(labels).length === 0) && arrayOf(selector.matchExpressions).length === 0;
 }
 

@@ -80,7 +80,7 @@ export function int(value: unknown, ...path: string[]): number {
 }
 
 /** Container names and images of a pod spec, comma-joined (the wide CONTAINERS/IMAGES cells). */
-export function containerCells(podSpec: unknown): { names: string; images: string } {
+function containerCells(podSpec: unknown): { names: string; images: string } {
   const containers = objectsOf(get(podSpec, 'containers')).map(([, c]) => c);
   return {
     names: containers.map((c) => str(c.name)).join(','),

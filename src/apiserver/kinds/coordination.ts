@@ -20,7 +20,7 @@ function validateLease(object: KubeObject): FieldError[] {
  * Leases: node heartbeats (in `kube-node-lease`) and leader election. A lease's holder renews
  * it by updating `spec.renewTime`.
  */
-export const leasesKind: ResourceDef = {
+const leasesKind: ResourceDef = {
   group: 'coordination.k8s.io',
   version: 'v1',
   kind: 'Lease',

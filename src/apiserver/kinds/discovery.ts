@@ -89,7 +89,7 @@ function endpointsCell(o: KubeObject): string {
 }
 
 /** EndpointSlices: the service endpoints kube-proxy and DNS read. */
-export const endpointSlicesKind: ResourceDef = {
+const endpointSlicesKind: ResourceDef = {
   group: 'discovery.k8s.io',
   version: 'v1',
   kind: 'EndpointSlice',

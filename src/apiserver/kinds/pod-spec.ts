@@ -58,13 +58,13 @@ const DEFAULT_VOLUME_MODE = 0o644;
  * after the last `:` of the last path component, `latest` when there is neither tag nor digest,
  * empty when there is only a digest.
  */
-export function imageTag(image: string): string {
-  const at = image.indexOf('@');
-  const name = at >= 0 ? image.slice(0, at) : image;
+function imageTag(image: string): string {
+  const digestAt = image.indexOf('@');
+  const name = digestAt >= 0 ? image.slice(0, digestAt) : image;
   const lastSlash = name.lastIndexOf('/');
   const colon = name.lastIndexOf(':');
   if (colon > lastSlash) return name.slice(colon + 1);
-  return at >= 0 ? '' : 'latest';
+  return digestAt >= 0 ? '' : 'latest';
 }
 
 /**
@@ -527,7 +527,7 @@ export function validateQuantity(name: string, value: unknown, path: string): Fi
  * limit (`must be less than or equal to cpu limit of 1`) — equal for resources that cannot be
  * overcommitted, whose limit is then required.
  */
-export function validateResources(resources: unknown, path: string): FieldError[] {
+function validateResources(resources: unknown, path: string): FieldError[] {
   if (!isObject(resources)) return [];
   const errors: FieldError[] = [];
   const limPath = at(path, 'limits');
@@ -630,7 +630,7 @@ function validateVolumes(volumes: unknown, path: string, names: Set<string>): Fi
 }
 
 /** Upstream's `ValidateTolerations`. */
-export function validateTolerations(tolerations: unknown, path: string): FieldError[] {
+function validateTolerations(tolerations: unknown, path: string): FieldError[] {
   const errors: FieldError[] = [];
   for (const [i, t] of objectsOf(tolerations)) {
     const p = at(path, i);

@@ -219,7 +219,8 @@ export const servicesKind: ResourceDef = {
   ],
   defaults: defaultService,
   prepareForCreate(object) {
-    object.status = {};
+    // The load balancer status is a struct upstream, so it shows even when empty.
+    object.status = { loadBalancer: {} };
   },
   validate: validateService,
   fieldSelectors: {

@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { after, before, describe, it } from 'node:test';
+import { openSqliteBackend } from './index.ts';
+
+const WRITER = join(import.meta.dirname, 'testdata', 'burst-writer.ts');
+
+describe('sqlite durability', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'skiff-durability-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('keeps every acknowledged write when the process is killed with SIGKILL mid-burst', { timeout: 60_000 }, async () => {
+    const path = join(dir, 'killed.db');
+    const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', WRITER, path], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const acknowledged = new Map<string, number>();
+    try {
+      for await (const line of createInterface({ input: child.stdout! })) {
+        const [key, revision] = line.split(' ');
+        acknowledged.set(key!, Number(revision));
+        // Well into the burst, with writes certainly in flight: pull the plug.
+        if (acknowledged.size === 5000) child.kill('SIGKILL');
+      }
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    }
+    assert.equal(child.signalCode, 'SIGKILL');
+    assert.ok(acknowledged.size >= 5000);
+
+    const backend = await openSqliteBackend(path);
+    try {
+      const maxAcknowledged = Math.max(...acknowledged.values());
+      const revision = await backend.currentRevision();
+      assert.ok(revision >= maxAcknowledged, `revision went back: ${revision} < ${maxAcknowledged}`);
+      const missing: string[] = [];
+      for (const [key, modRevision] of acknowledged) {
+        const { kv } = await backend.get(key);
+        if (kv?.modRevision !== modRevision) missing.push(key);
+      }
+      assert.deepEqual(missing, []);
+      assert.ok((await backend.create('/after-crash', 'v')) > revision);
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it('resumes at the same revision after a restart, also when the newest rows were compacted', async () => {
+    const path = join(dir, 'restart.db');
+    const first = await openSqliteBackend(path);
+    const revisions = await Promise.all(Array.from({ length: 100 }, (_, i) => first.create(`/r/${i}`, 'v')));
+    const last = Math.max(...revisions);
+    await first.close();
+
+    const second = await openSqliteBackend(path);
+    assert.equal(await second.currentRevision(), last);
+    assert.equal(await second.count('/r/'), 100);
+    // Delete everything and compact it all away: the log is now empty.
+    for (let i = 0; i < 100; i++) await second.delete(`/r/${i}`, 0);
+    const emptied = await second.currentRevision();
+    await second.compact(emptied);
+    await second.close();
+
+    const third = await openSqliteBackend(path);
+    try {
+      assert.equal(await third.currentRevision(), emptied);
+      assert.equal(await third.compactedRevision(), emptied);
+      assert.equal(await third.count(''), 0);
+      assert.equal(await third.create('/r/again', 'v'), emptied + 1);
+    } finally {
+      await third.close();
+    }
+  });
+
+  it('refuses a second open of the same file while the first holds it', async () => {
+    const path = join(dir, 'locked.db');
+    const first = await openSqliteBackend(path);
+    try {
+      await assert.rejects(openSqliteBackend(path), /locked/);
+    } finally {
+      await first.close();
+    }
+  });
+});

@@ -1,0 +1,95 @@
+/**
+ * Group commit: writes submitted while a transaction is being committed are queued and go into
+ * the next transaction together, so one fsync acknowledges many writes.
+ *
+ * The queue is flushed from `setImmediate`, i.e. after the microtasks and I/O callbacks of the
+ * current turn: every writer that was woken by the previous commit (its promise resolved) has
+ * had the chance to submit its next write by then. With N concurrent writers a batch therefore
+ * holds about N writes, and the commit rate is bounded by fsync latency, not by the write rate.
+ */
+
+/** Commits a batch in one transaction; returns one outcome per op (an Error fails that op
+ * alone) or throws to fail the whole batch. Must be synchronous: nothing else may run between
+ * the start of the transaction and its COMMIT. */
+export type CommitBatch<Op, Result> = (ops: readonly Op[]) => Array<Result | Error>;
+
+interface Pending<Op, Result> {
+  op: Op;
+  resolve: (result: Result) => void;
+  reject: (error: Error) => void;
+}
+
+/** Options of {@link GroupCommit}. */
+export interface GroupCommitOptions {
+  /** Most ops in one transaction, so that a flood of writes cannot stall the event loop for
+   * long in one commit. Default 10,000. */
+  maxBatch?: number;
+}
+
+/** A queue of writes flushed in batches through a {@link CommitBatch}. Results must not be
+ * Error instances (an Error outcome rejects the op). */
+export class GroupCommit<Op, Result> {
+  readonly #commit: CommitBatch<Op, Result>;
+  readonly #maxBatch: number;
+  #pending: Array<Pending<Op, Result>> = [];
+  #scheduled = false;
+  #drained: Array<() => void> = [];
+
+  constructor(commit: CommitBatch<Op, Result>, options: GroupCommitOptions = {}) {
+    this.#commit = commit;
+    this.#maxBatch = options.maxBatch ?? 10_000;
+  }
+
+  /** Queues `op`; resolves with its outcome once its transaction has committed. */
+  submit(op: Op): Promise<Result> {
+    return new Promise<Result>((resolve, reject) => {
+      this.#pending.push({ op, resolve, reject });
+      this.#schedule();
+    });
+  }
+
+  /** Resolves once every op submitted so far has been committed (or failed). */
+  drain(): Promise<void> {
+    if (this.#pending.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#drained.push(resolve));
+  }
+
+  #schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(this.#flush);
+  }
+
+  readonly #flush = (): void => {
+    this.#scheduled = false;
+    let batch: Array<Pending<Op, Result>>;
+    if (this.#pending.length <= this.#maxBatch) {
+      batch = this.#pending;
+      this.#pending = [];
+    } else {
+      batch = this.#pending.splice(0, this.#maxBatch);
+      this.#schedule();
+    }
+    let outcomes: Array<Result | Error>;
+    try {
+      outcomes = this.#commit(batch.map((p) => p.op));
+    } catch (error) {
+      for (const p of batch) p.reject(error as Error);
+      this.#notifyDrained();
+      return;
+    }
+    for (let i = 0; i < batch.length; i++) {
+      const outcome = outcomes[i]!;
+      if (outcome instanceof Error) batch[i]!.reject(outcome);
+      else batch[i]!.resolve(outcome);
+    }
+    this.#notifyDrained();
+  };
+
+  #notifyDrained(): void {
+    if (this.#pending.length > 0 || this.#drained.length === 0) return;
+    const waiters = this.#drained;
+    this.#drained = [];
+    for (const resolve of waiters) resolve();
+  }
+}

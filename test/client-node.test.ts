@@ -75,8 +75,11 @@ describe('@kubernetes/client-node', () => {
       }
       await eventually(() => ['during-0', 'during-1', 'during-2'].every((n) => names().has(n)), 8000, 'objects created across watch closes');
 
-      // Restart the server on the same data dir and port. The informer's resourceVersion
-      // predates the new watch cache, so its watch is answered with 410 and it re-lists.
+      // Restart the server on the same data dir and port. A write elsewhere moves the store's
+      // revision past the informer's resourceVersion, so the restarted server's watch cache,
+      // which starts at the store's revision, answers the informer's watch with 410 and the
+      // informer re-lists.
+      await core.createNamespacedSecret({ namespace: NS, body: { metadata: { name: 'elsewhere' } } });
       const port = portOf(server);
       await server.stop();
       server = await startServer({ dataDir: server.dataDir, port, extraArgs: ['--kube-apiserver-arg', 'min-request-timeout=2'] });

@@ -196,6 +196,11 @@ for (const version of VERSIONS) {
       assert.notEqual(stale.code, 0);
       assert.match(stale.stderr, /Error from server \(Conflict\).*the object has been modified; please apply your changes to the latest version and try again/);
       assert.equal(await ok(['get', 'cm', 'settings', '-n', ns, '-o', 'jsonpath={.data.colour}']), 'green');
+      // Replacing a Service from a manifest without its ClusterIP keeps the allocated address.
+      const ip = await ok(['get', 'svc', 'web', '-n', ns, '-o', 'jsonpath={.spec.clusterIP}']);
+      const service = manifest(ns).split('---\n')[2]!;
+      await ok(['replace', '-f', '-'], service.replace('port: 80\n', 'port: 80\n    name: http\n'));
+      assert.equal(await ok(['get', 'svc', 'web', '-n', ns, '-o', 'jsonpath={.spec.clusterIP}']), ip);
     });
 
     it('patches with merge and JSON patches', async () => {

@@ -24,7 +24,7 @@ import { groupVersion, type KubeObject, type ResourceDef } from './resource.ts';
 import { buildFilter } from './filter.ts';
 import { partialMetadata, toTable, type IncludeObject } from './table.ts';
 import { watchStream, type WatchDeps } from './watch-stream.ts';
-import type { CachedObject, WatchCache } from './watch-cache.ts';
+import { CachedObject, type WatchCache } from './watch-cache.ts';
 import { openapiV2, openapiV3GroupVersion, openapiV3Root } from './openapi.ts';
 
 /** What the handler needs from the rest of the server. */
@@ -355,7 +355,7 @@ function objectOf(item: CachedObject | KubeObject): KubeObject {
 }
 
 function isCached(item: CachedObject | KubeObject): item is CachedObject {
-  return typeof (item as CachedObject).json === 'string' && (item as CachedObject).key !== undefined;
+  return item instanceof CachedObject;
 }
 
 function includeObject(q: URLSearchParams): IncludeObject {

@@ -427,6 +427,7 @@ function mergeForUpdate(def: ResourceDef, current: KubeObject, incoming: KubeObj
     next.spec = spec;
   } else {
     next = incoming;
+    def.prepareForUpdate?.(next, current);
     // With a status subresource, the main resource cannot change status.
     if (def.subresources.status) {
       if (current.status === undefined) delete next.status;

@@ -53,7 +53,8 @@ export type FieldErrorType =
   | 'FieldValueForbidden'
   | 'FieldValueTooLong'
   | 'FieldValueTooMany'
-  | 'FieldValueTypeInvalid';
+  | 'FieldValueTypeInvalid'
+  | 'FieldValueNotFound';
 
 /** A column of `kubectl get` output, served as a `meta.k8s.io/v1` Table column. */
 export interface PrinterColumn {
@@ -127,6 +128,12 @@ export interface ResourceDef {
    * Pod's initial `status.phase: Pending`. Runs after defaults, before validation.
    */
   prepareForCreate?: (object: KubeObject) => void;
+  /**
+   * Adjusts an update of the main resource before defaulting and validation (upstream's
+   * `PrepareForUpdate`): keeps what clients may leave out or may not change, e.g. a Service's
+   * allocated ClusterIP. `old` is the stored object; `object` may be changed in place.
+   */
+  prepareForUpdate?: (object: KubeObject, old: KubeObject) => void;
   /**
    * Field selectors beyond `metadata.name` and `metadata.namespace` (which every kind has):
    * field path → value getter. Selecting on any other field is a 400, as upstream.

@@ -6,7 +6,7 @@
  * Objects arrive as plain JSON that only the kinds' own code has looked at, so every reader here
  * tolerates values of the wrong type instead of throwing.
  */
-import type { FieldError, FieldErrorType, KubeObject } from '../resource.ts';
+import type { FieldError, KubeObject } from '../resource.ts';
 import { duplicate, forbidden, invalid, required } from '../validation/index.ts';
 import { labelValueErrors, qualifiedNameErrors, validateLabels } from '../validation/index.ts';
 import { labelSelectorFromObject } from '../selectors/index.ts';
@@ -245,10 +245,7 @@ export function duplicates(names: [string, string][]): FieldError[] {
   return errors;
 }
 
-/**
- * `field: Not found: "x"` — upstream's `field.NotFound`. `FieldErrorType` in `resource.ts` has
- * no NotFound member yet, so the cause type is asserted here; the wire value is upstream's.
- */
+/** `field: Not found: "x"` — upstream's `field.NotFound`. */
 export function notFound(field: string, value: unknown): FieldError {
-  return { type: 'FieldValueNotFound' as FieldErrorType, field, message: `Not found: ${JSON.stringify(value)}` };
+  return { type: 'FieldValueNotFound', field, message: `Not found: ${JSON.stringify(value)}` };
 }

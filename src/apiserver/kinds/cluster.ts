@@ -57,6 +57,13 @@ export const namespacesKind: ResourceDef = {
     if (!finalizers.includes(KUBERNETES_FINALIZER)) finalizers.push(KUBERNETES_FINALIZER);
     spec.finalizers = finalizers;
   },
+  prepareForUpdate(object, old) {
+    // Only the finalize subresource changes a namespace's finalizers.
+    const spec = ensureObject(object, 'spec');
+    const was = (old.spec as { finalizers?: unknown } | undefined)?.finalizers;
+    if (was === undefined) delete spec.finalizers;
+    else spec.finalizers = was;
+  },
   validate: validateNamespace,
   fieldSelectors: { 'status.phase': (o) => (o as Namespace).status?.phase ?? '' },
 };

@@ -222,12 +222,37 @@ export const servicesKind: ResourceDef = {
     // The load balancer status is a struct upstream, so it shows even when empty.
     object.status = { loadBalancer: {} };
   },
+  prepareForUpdate(object, old) {
+    keepAllocations(service(object), service(old));
+  },
   validate: validateService,
   fieldSelectors: {
     'spec.clusterIP': (o) => service(o).spec?.clusterIP ?? '',
     'spec.type': (o) => service(o).spec?.type ?? '',
   },
 };
+
+/**
+ * An update that leaves out what the server allocated keeps it, as upstream: `kubectl replace`
+ * or `apply` of the manifest a Service was created from must not read as a change of address.
+ */
+function keepAllocations(next: Service, old: Service): void {
+  const spec = next.spec;
+  const was = old.spec;
+  if (!spec || !was) return;
+  if (!spec.clusterIP && !spec.clusterIPs?.length && was.clusterIP) {
+    spec.clusterIP = was.clusterIP;
+    if (was.clusterIPs) spec.clusterIPs = [...was.clusterIPs];
+  }
+  if (!spec.healthCheckNodePort && was.healthCheckNodePort) spec.healthCheckNodePort = was.healthCheckNodePort;
+  const nodePorts = spec.type === 'NodePort' || spec.type === 'LoadBalancer';
+  if (!nodePorts) return;
+  for (const port of spec.ports ?? []) {
+    if (port.nodePort) continue;
+    const same = (was.ports ?? []).find((p) => p.port === port.port && (p.protocol ?? 'TCP') === (port.protocol ?? 'TCP'));
+    if (same?.nodePort) port.nodePort = same.nodePort;
+  }
+}
 
 /** The ENDPOINTS cell: the first three `ip:port` pairs, then `+ N more...`. */
 function endpointsCell(o: KubeObject): string {

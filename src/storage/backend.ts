@@ -17,10 +17,13 @@
  * backwards across restarts.
  *
  * Errors: compare-and-swap failures are not errors — they come back as `succeeded: false` with
- * the key's current value. Reading or watching at a compacted revision rejects with
- * {@link CompactedError}; at a revision beyond the current one with {@link FutureRevisionError};
- * creating a key that exists with {@link KeyExistsError}. Anything else (disk, network) rejects
- * with a {@link StorageError} whose `cause` is the native error.
+ * the key's current value. Reading below the compacted revision, or watching from a revision at
+ * or below it, rejects with {@link CompactedError} (as in etcd, the compacted revision itself is
+ * still readable: compaction keeps every value that was live at it, but may drop a delete event
+ * at it); reading at a revision beyond the current one rejects with {@link FutureRevisionError};
+ * creating a key that exists with {@link KeyExistsError}. Argument mistakes reject with
+ * `TypeError`/`RangeError` (thrown, for `watch`). Anything else (disk, network, a closed backend)
+ * rejects with a {@link StorageError} whose `cause` is the native error.
  *
  * Keys are strings compared byte-wise (UTF-8), as etcd does; values are strings (Skiff stores
  * JSON).
@@ -45,7 +48,8 @@ export interface TxnResult {
   /** The store's revision after the operation (the write's own revision when it succeeded). */
   revision: number;
   /**
-   * On success: the key as written (for delete, the value that was deleted).
+   * On success: the key as written; for delete, the deleted value with `modRevision` set to the
+   * delete's revision, exactly as the delete's watch event shows it.
    * On failure: the key's current value, or undefined when the key does not exist.
    */
   kv: KeyValue | undefined;
@@ -94,13 +98,16 @@ export interface WatchEvent {
 export interface WatchOptions {
   /**
    * Deliver every event with revision >= startRevision (history first, then live events).
-   * Must be > 0. Rejected with CompactedError (through `onError`) when startRevision is at or
-   * below the compacted revision.
+   * Must be > 0 (RangeError otherwise). Rejected with CompactedError (through `onError`) when
+   * startRevision is at or below the compacted revision. A start beyond the current revision is
+   * not an error: the watch waits for it, as etcd's does.
    */
   startRevision: number;
   /**
    * Receives events in revision order, never twice, with no gaps. Events of one revision arrive
-   * in one call. Called synchronously from the backend's delivery loop: do not block.
+   * in one call; a call may carry several revisions. Called synchronously from the backend's
+   * delivery loop: do not block, and treat the events as read-only (they may be shared between
+   * watchers). If it throws, the watch ends with that error through `onError`.
    */
   onEvents: (events: WatchEvent[]) => void;
   /** Called at most once when the watch ends because of an error; no events follow it. */
@@ -115,10 +122,12 @@ export interface Watch {
 
 /** A key-value store with etcd semantics. See this file's header for the contract. */
 export interface Backend {
-  /** The latest revision (0 for an empty new store). */
+  /** The latest revision. A new empty store starts at 0 (SQLite) or 1 (etcd); its first write
+   * gets the next one. */
   currentRevision(): Promise<number>;
 
-  /** The revision at or below which history has been compacted away (0 when never). */
+  /** The revision at or below which history has been compacted away (0 when never). On etcd,
+   * which does not report it directly, this costs a binary search of ~log2(revision) reads. */
   compactedRevision(): Promise<number>;
 
   /** One key, or undefined; `revision` is the revision read at. */
@@ -134,7 +143,9 @@ export interface Backend {
    * new revision. */
   create(key: string, value: string, options?: WriteOptions): Promise<number>;
 
-  /** Writes `value` only if the key's modRevision equals `expectedModRevision`. */
+  /** Writes `value` only if the key's modRevision equals `expectedModRevision`, which must be
+   * > 0 (RangeError otherwise: use `create` for new keys). Without `ttlSeconds` the key no
+   * longer expires, even if it was created with a TTL (etcd's put without a lease). */
   update(
     key: string,
     value: string,
@@ -151,9 +162,11 @@ export interface Backend {
   /** Watches keys starting with `prefix`. */
   watch(prefix: string, options: WatchOptions): Watch;
 
-  /** Drops history at or below `revision` (live keys stay). Idempotent for older revisions. */
+  /** Drops history below `revision` (what was live at it stays readable). Idempotent for
+   * revisions at or below the compacted one; FutureRevisionError beyond the current one. */
   compact(revision: number): Promise<void>;
 
-  /** Ends all watches (with no error) and releases the store. */
+  /** Ends all watches (with no error) and releases the store; writes already accepted still
+   * complete. Idempotent. Every other call rejects afterwards. */
   close(): Promise<void>;
 }

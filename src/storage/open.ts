@@ -22,11 +22,19 @@ type DriverFactory = (endpoint: string, options: OpenBackendOptions) => Promise<
 async function openSqlite(endpoint: string, options: OpenBackendOptions): Promise<Backend> {
   // Imported on demand so that a server using one driver never loads the other.
   const { openSqliteBackend } = await import('./sqlite/index.ts');
-  const path = endpoint === '' ? '' : new URL(endpoint).pathname;
+  const url = endpoint === '' ? undefined : new URL(endpoint);
+  // `sqlite://state.db` parses "state.db" as a host; say so rather than silently using the
+  // default file.
+  if (url !== undefined && url.host !== '') {
+    throw new TypeError(
+      `Invalid datastore endpoint "${endpoint}": a SQLite path must be absolute, as in sqlite:///var/lib/skiff/state.db`,
+    );
+  }
+  const path = url === undefined ? '' : decodeURIComponent(url.pathname);
   if (path === '' || path === '/') {
     return openSqliteBackend(join(options.dataDir, 'server', 'db', 'state.db'));
   }
-  return openSqliteBackend(decodeURIComponent(path));
+  return openSqliteBackend(path);
 }
 
 async function openEtcd(endpoint: string): Promise<Backend> {

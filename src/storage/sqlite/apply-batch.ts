@@ -58,7 +58,7 @@ export function applyBatch(
   };
   const exists = (key: string): boolean => {
     const mine = written.get(key);
-    return mine !== undefined ? mine !== null : index.head(key) !== undefined;
+    return mine !== undefined ? mine !== null : index.has(key);
   };
   const put = (kv: KeyValue, prevKv: KeyValue | undefined, ttlSeconds: number | undefined): void => {
     let expiresAt: number | null = null;

@@ -52,6 +52,12 @@ export class KeyIndex {
     return { modRevision: newest, createRevision: entry.createRevision, version: entry.version };
   }
 
+  /** Whether `key` is live (like `head(key) !== undefined`, without allocating). */
+  has(key: string): boolean {
+    const revisions = this.#entries.get(key)?.revisions;
+    return revisions !== undefined && revisions[revisions.length - 1]! > 0;
+  }
+
   /** The revision of the row of `key` visible at `revision`; undefined when absent then. */
   visibleAt(key: string, revision: number): number | undefined {
     const entry = this.#entries.get(key);

@@ -143,7 +143,7 @@ class SqliteBackend implements Backend {
     );
     const more = limit > 0 && revs.length > limit;
     if (more) revs.pop();
-    const kvs = this.#read(() => revs.map((rev) => this.#queries.row(rev)!));
+    const kvs = this.#read(() => this.#queries.rows(revs));
     return { kvs, revision: revision === 0 ? this.#revision : revision, more };
   }
 

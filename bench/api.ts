@@ -1,0 +1,262 @@
+/**
+ * API latency and throughput: create, get, update and list of ConfigMaps at 1, 10 and 100
+ * concurrent clients against a real `skiff server` (SQLite, agent disabled) on loopback.
+ *
+ *   node_modules/.bin/node bench/api.ts
+ *
+ * Each client is an async loop over one keep-alive HTTPS Agent (maxSockets = clients); it
+ * creates, reads and updates only its own objects, updating with the resourceVersion the last
+ * answer carried, so no request conflicts. Lists read a namespace holding exactly 1,000
+ * ConfigMaps of ~1 KiB. Latency is measured in the client, request start to last body byte.
+ */
+import { randomBytes } from 'node:crypto';
+import { cleanup, startServer, type TestServer } from '../test/helpers/cluster.ts';
+import { ApiClient, readKubeconfig, type Credentials } from './lib/client.ts';
+import { fileSystemOf, machineLine } from './lib/machine.ts';
+import { cpuBetween, cpuSnapshot, runBench, waitForQuietMachine } from './lib/process.ts';
+import { ms, summarize, type Summary } from './lib/stats.ts';
+import { markdownTable } from './lib/table.ts';
+
+const LEVELS = [1, 10, 100];
+/** Requests per single-object phase (create, get, update) at each level: ~2–5 s each. */
+const SINGLE_OPS: Record<number, number> = { 1: 3000, 10: 6000, 100: 10_000 };
+/** Lists per level: a list of 1,000 objects moves ~1.3 MB, so fewer of them. */
+const LIST_OPS: Record<number, number> = { 1: 50, 10: 100, 100: 200 };
+const LIST_SIZE = 1000;
+/** No phase issues new requests after this long, whatever its count (bounds the run time). */
+const PHASE_DEADLINE_MS = 15_000;
+const WARMUP_OPS = 500;
+
+interface ConfigMap {
+  apiVersion: 'v1';
+  kind: 'ConfigMap';
+  metadata: { name: string; namespace?: string; resourceVersion?: string; [k: string]: unknown };
+  data: Record<string, string>;
+}
+
+/** A ConfigMap whose JSON is about 1 KiB once the server has added its metadata. */
+function configMap(name: string): ConfigMap {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name, labels: { app: 'bench' } },
+    data: { payload: randomBytes(600).toString('base64') },
+  };
+}
+
+interface PhaseResult {
+  op: string;
+  clients: number;
+  latency: Summary;
+  opsPerSecond: number;
+  errors: number;
+  /** CPU used during the phase, in cores: server, load generator, other processes. */
+  cpu: { server: number; client: number; other: number };
+}
+
+/**
+ * Runs `clients` loops, each calling `op(client, i)` for i in [0, perClient) until the deadline,
+ * and times every call. `op` resolves to the HTTP status it got.
+ */
+async function phase(
+  name: string,
+  clients: number,
+  perClient: number,
+  serverPid: number,
+  op: (client: number, i: number) => Promise<number>,
+  expectStatus: number,
+): Promise<PhaseResult> {
+  const latencies: number[] = [];
+  let errors = 0;
+  const deadline = performance.now() + PHASE_DEADLINE_MS;
+  const cpu0 = cpuSnapshot(serverPid);
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: clients }, async (_, c) => {
+      for (let i = 0; i < perClient && performance.now() < deadline; i++) {
+        const t0 = performance.now();
+        const status = await op(c, i);
+        latencies.push(performance.now() - t0);
+        if (status !== expectStatus) errors++;
+      }
+    }),
+  );
+  const wall = (performance.now() - start) / 1000;
+  return {
+    op: name,
+    clients,
+    latency: summarize(latencies),
+    opsPerSecond: latencies.length / wall,
+    errors,
+    cpu: cpuBetween(cpu0, cpuSnapshot(serverPid)),
+  };
+}
+
+/** Creates a namespace. */
+async function createNamespace(api: ApiClient, name: string): Promise<void> {
+  await api.json('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+}
+
+/** Create, get and update phases at one concurrency level, in namespace `ns`. */
+async function singleObjectPhases(credentials: Credentials, serverPid: number, ns: string, clients: number, total: number): Promise<PhaseResult[]> {
+  const api = new ApiClient(credentials, { maxSockets: clients, keepAlive: true });
+  try {
+    await createNamespace(api, ns);
+    // Open every connection before timing, so no TLS handshake lands in the figures.
+    await Promise.all(Array.from({ length: clients }, () => api.request('GET', `/api/v1/namespaces/${ns}`)));
+    const perClient = Math.ceil(total / clients);
+    const base = `/api/v1/namespaces/${ns}/configmaps`;
+    // The latest version of each client's objects, as the server answered.
+    const objects: ConfigMap[][] = Array.from({ length: clients }, () => []);
+    const results: PhaseResult[] = [];
+
+    results.push(
+      await phase('create', clients, perClient, serverPid, async (c, i) => {
+        const res = await api.request('POST', base, configMap(`cm-${c}-${i}`));
+        if (res.status === 201) objects[c]![i] = JSON.parse(res.body) as ConfigMap;
+        return res.status;
+      }, 201),
+    );
+    const created = (c: number) => objects[c]!.length;
+    results.push(
+      await phase('get', clients, perClient, serverPid, async (c, i) => {
+        const mine = objects[c]!;
+        return (await api.request('GET', `${base}/${mine[i % created(c)]!.metadata.name}`)).status;
+      }, 200),
+    );
+    results.push(
+      await phase('update', clients, perClient, serverPid, async (c, i) => {
+        const mine = objects[c]!;
+        const current = mine[i % created(c)]!;
+        const next: ConfigMap = { ...current, data: { payload: randomBytes(600).toString('base64') } };
+        const res = await api.request('PUT', `${base}/${current.metadata.name}`, next);
+        if (res.status === 200) mine[i % created(c)] = JSON.parse(res.body) as ConfigMap;
+        return res.status;
+      }, 200),
+    );
+    return results;
+  } finally {
+    api.close();
+  }
+}
+
+/** Fills `ns` with exactly LIST_SIZE ConfigMaps and returns the size of one list answer. */
+async function fillListNamespace(credentials: Credentials, ns: string): Promise<{ bytes: number; objectBytes: number }> {
+  const api = new ApiClient(credentials, { maxSockets: 50 });
+  try {
+    await createNamespace(api, ns);
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 50 }, async () => {
+        while (next < LIST_SIZE) await api.json('POST', `/api/v1/namespaces/${ns}/configmaps`, configMap(`cm-${next++}`));
+      }),
+    );
+    const list = await api.request('GET', `/api/v1/namespaces/${ns}/configmaps`);
+    const items = (JSON.parse(list.body) as { items: unknown[] }).items;
+    if (items.length !== LIST_SIZE) throw new Error(`namespace ${ns} lists ${items.length} ConfigMaps, expected ${LIST_SIZE}`);
+    return { bytes: Buffer.byteLength(list.body), objectBytes: Buffer.byteLength(JSON.stringify(items[0])) };
+  } finally {
+    api.close();
+  }
+}
+
+async function listPhase(credentials: Credentials, serverPid: number, ns: string, clients: number): Promise<PhaseResult> {
+  const api = new ApiClient(credentials, { maxSockets: clients });
+  try {
+    await Promise.all(Array.from({ length: clients }, () => api.request('GET', `/api/v1/namespaces/${ns}`)));
+    const perClient = Math.ceil(LIST_OPS[clients]! / clients);
+    return await phase(`list ${LIST_SIZE}`, clients, perClient, serverPid, async () => {
+      return (await api.request('GET', `/api/v1/namespaces/${ns}/configmaps`)).status;
+    }, 200);
+  } finally {
+    api.close();
+  }
+}
+
+function pct(fraction: number): string {
+  return `${Math.round(fraction * 100)}%`;
+}
+
+let server: TestServer | undefined;
+
+await runBench(
+  async () => {
+    const began = performance.now();
+    const loadBefore = await waitForQuietMachine();
+    server = await startServer();
+    const pid = server.process.pid!;
+    const credentials = await readKubeconfig(server.kubeconfig);
+    console.error(`skiff server pid ${pid} at ${server.url}; warming up…`);
+
+    // Warm the JIT on both sides with the same requests the phases make; results are dropped.
+    await singleObjectPhases(credentials, pid, 'bench-warmup', 10, WARMUP_OPS);
+
+    const results: PhaseResult[] = [];
+    for (const clients of LEVELS) {
+      console.error(`create/get/update at ${clients} client(s)…`);
+      results.push(...(await singleObjectPhases(credentials, pid, `bench-c${clients}`, clients, SINGLE_OPS[clients]!)));
+    }
+    console.error(`filling a namespace with ${LIST_SIZE} ConfigMaps…`);
+    const listSize = await fillListNamespace(credentials, 'bench-list');
+    for (const clients of LEVELS) {
+      console.error(`list at ${clients} client(s)…`);
+      results.push(await listPhase(credentials, pid, 'bench-list', clients));
+    }
+
+    const order = ['create', 'get', 'update', `list ${LIST_SIZE}`];
+    results.sort((a, b) => order.indexOf(a.op) - order.indexOf(b.op) || a.clients - b.clients);
+    const find = (op: string, clients: number) => results.find((r) => r.op === op && r.clients === clients)!;
+
+    console.log('## Skiff API latency and throughput (ConfigMaps, SQLite store)\n');
+    console.log(machineLine());
+    console.log(`Load from other processes just before the run: ${loadBefore.toFixed(2)} cores.`);
+    console.log(`Data dir on ${fileSystemOf(server.dataDir)}; the SQLite store commits (fsync) before a write is answered.`);
+    console.log(
+      '\nThe load generator (this process) and `skiff server` (its child process) share the same ' +
+        'cores over loopback HTTPS; the CPU columns show how much of the machine each used ' +
+        '(100% = one core), so the server never had the whole machine to itself. "other CPU" is ' +
+        'every other process on the machine: well above 0% means the figures are disturbed.\n',
+    );
+    console.log(
+      markdownTable(
+        ['Operation', 'Clients', 'Requests', 'Errors', 'p50 ms', 'p99 ms', 'max ms', 'ops/s', 'server CPU', 'client CPU', 'other CPU'],
+        results.map((r) => [
+          r.op,
+          r.clients,
+          r.latency.count,
+          r.errors,
+          ms(r.latency.p50),
+          ms(r.latency.p99),
+          ms(r.latency.max),
+          Math.round(r.opsPerSecond).toLocaleString('en-US'),
+          pct(r.cpu.server),
+          pct(r.cpu.client),
+          pct(r.cpu.other),
+        ]),
+      ),
+    );
+    const create100 = find('create', 100);
+    const update100 = find('update', 100);
+    const met = (ok: boolean) => (ok ? 'yes' : 'NO');
+    console.log('\n### Targets\n');
+    console.log(
+      markdownTable(
+        ['Target', 'Measured', 'Met'],
+        [
+          ['create p99 < 25 ms at 100 clients', `${ms(create100.latency.p99)} ms`, met(create100.latency.p99 < 25)],
+          ['update p99 < 25 ms at 100 clients', `${ms(update100.latency.p99)} ms`, met(update100.latency.p99 < 25)],
+          ['creates ≥ 5,000/s at 100 clients', `${Math.round(create100.opsPerSecond).toLocaleString('en-US')}/s`, met(create100.opsPerSecond >= 5000)],
+        ],
+        ['left', 'right', 'left'],
+      ),
+    );
+    console.log(
+      `\nObjects: ConfigMaps of ~${listSize.objectBytes} bytes of JSON; a list of ${LIST_SIZE} is ` +
+        `${(listSize.bytes / 2 ** 20).toFixed(2)} MiB. Requests per single-object phase at 1/10/100 clients: ` +
+        `${LEVELS.map((l) => SINGLE_OPS[l]!.toLocaleString('en-US')).join(' / ')} ` +
+        `(each phase stops issuing after ${PHASE_DEADLINE_MS / 1000} s); after a ${WARMUP_OPS}-request warm-up. ` +
+        `Run took ${((performance.now() - began) / 1000).toFixed(0)} s.`,
+    );
+  },
+  () => cleanup(server),
+);

@@ -10,6 +10,7 @@ import { listen, type Listener, type ListenOptions } from './listener.ts';
 import { Metrics } from './metrics.ts';
 import { decode, ObjectStore } from './object-store.ts';
 import { ResourceRegistry } from './registry.ts';
+import { Compactor } from './compactor.ts';
 import { ServiceAllocator } from './service-allocator.ts';
 import { WatchCache } from './watch-cache.ts';
 
@@ -25,6 +26,8 @@ export interface ApiServerOptions {
   minRequestTimeoutSeconds?: number;
   /** How long Events live after their last update (upstream's `--event-ttl`). Default 1 h. */
   eventTtlSeconds?: number;
+  /** Time between compactions of the store's history. Default 5 minutes. */
+  compactionIntervalMs?: number;
 }
 
 /** Namespaces every cluster has from the start, as upstream's system namespaces controller. */
@@ -41,12 +44,14 @@ export class ApiServer {
   #handler: ApiHandler | undefined;
   #listener: Listener | undefined;
   #ready = false;
+  readonly #compactor: Compactor;
 
   constructor(options: ApiServerOptions) {
     this.#options = options;
     const ttl = options.eventTtlSeconds;
     this.registry = new ResourceRegistry(builtinKinds.map((def) => (def.ttlSeconds && ttl ? { ...def, ttlSeconds: ttl } : def)));
     this.#cache = new WatchCache(options.backend, '/registry/', { decode });
+    this.#compactor = new Compactor(options.backend);
     this.#services = new ServiceAllocator({
       serviceCidr: options.serviceCidr ?? '10.43.0.0/16',
       services: () => this.#cache.list('/registry/core/services/', '/registry/core/services/', () => true).map((c) => c.object),
@@ -82,6 +87,7 @@ export class ApiServer {
       ...(this.#options.minRequestTimeoutSeconds ? { minRequestTimeoutSeconds: this.#options.minRequestTimeoutSeconds } : {}),
     });
     await this.#bootstrap();
+    this.#compactor.start(this.#options.compactionIntervalMs, (error) => console.error('skiff: compaction failed:', error));
     this.#listener = await listen(this.#options.listen, (request) => this.handle(request));
     this.#ready = true;
   }
@@ -102,6 +108,7 @@ export class ApiServer {
   /** Stops listening and following the store. */
   async stop(): Promise<void> {
     this.#ready = false;
+    this.#compactor.stop();
     await this.#listener?.close();
     this.#cache.stop();
   }

@@ -370,6 +370,7 @@ function deleteOptions(request: ApiRequest): DeleteOptions {
     if (typeof body.gracePeriodSeconds === 'number') options.gracePeriodSeconds = body.gracePeriodSeconds;
     if (body.preconditions) options.preconditions = body.preconditions;
     if (typeof body.propagationPolicy === 'string') options.propagationPolicy = body.propagationPolicy;
+    if (typeof body.orphanDependents === 'boolean') options.orphanDependents = body.orphanDependents;
     // kubectl sends `dryRun` for deletes in the DeleteOptions body rather than the query.
     const dryRun = (body as { dryRun?: unknown }).dryRun;
     if (Array.isArray(dryRun) && dryRun.length > 0) {
@@ -385,6 +386,8 @@ function deleteOptions(request: ApiRequest): DeleteOptions {
   }
   const policy = request.query.get('propagationPolicy');
   if (policy) options.propagationPolicy = policy;
+  const orphan = request.query.get('orphanDependents');
+  if (orphan !== null) options.orphanDependents = orphan === 'true';
   return options;
 }
 

@@ -72,6 +72,8 @@ export interface DeleteOptions extends WriteOptions {
   gracePeriodSeconds?: number;
   preconditions?: { uid?: string; resourceVersion?: string };
   propagationPolicy?: string;
+  /** Deprecated form of `propagationPolicy: Orphan`. */
+  orphanDependents?: boolean;
 }
 
 /** See the file header. */
@@ -239,6 +241,11 @@ export class ObjectStore {
         );
       }
       const grace = gracePeriod(def, current, options.gracePeriodSeconds);
+      // Orphan and Foreground propagation hold the object with a finalizer that the garbage
+      // collector removes once it has released or deleted the dependents.
+      const gcFinalizer = propagationFinalizer(options);
+      const addsFinalizer = gcFinalizer !== undefined && !(m.finalizers ?? []).includes(gcFinalizer);
+      if (addsFinalizer) m.finalizers = [...(m.finalizers ?? []), gcFinalizer];
       const pending = (m.finalizers?.length ?? 0) > 0 || hasSpecFinalizers(def, current);
       if (options.dryRun) return { object: current, deleted: false };
       if (!pending && grace === 0) {
@@ -248,11 +255,13 @@ export class ObjectStore {
         return { object: current, deleted: true };
       }
       const now = this.#now();
-      const graceUnchanged = m.deletionTimestamp !== undefined && (m.deletionGracePeriodSeconds ?? 0) <= grace;
-      if (graceUnchanged) return { object: current, deleted: false };
-      // Graceful deletion: mark the object; its finalizers or its kubelet finish the job.
-      m.deletionTimestamp = rfc3339(new Date(now.getTime() + grace * 1000));
-      m.deletionGracePeriodSeconds = grace;
+      const alreadyDeleting = m.deletionTimestamp !== undefined && (m.deletionGracePeriodSeconds ?? 0) <= grace;
+      if (alreadyDeleting && !addsFinalizer) return { object: current, deleted: false };
+      if (!alreadyDeleting) {
+        // Graceful deletion: mark the object; its finalizers or its kubelet finish the job.
+        m.deletionTimestamp = rfc3339(new Date(now.getTime() + grace * 1000));
+        m.deletionGracePeriodSeconds = grace;
+      }
       if (def.group === '' && def.plural === 'namespaces') {
         (current.status as Record<string, unknown> | undefined) ??= {};
         (current.status as Record<string, unknown>).phase = 'Terminating';
@@ -461,6 +470,25 @@ function gracePeriod(def: ResourceDef, object: KubeObject, requested: number | u
   if (!spec.nodeName || phase === 'Succeeded' || phase === 'Failed') return 0;
   const grace = requested ?? spec.terminationGracePeriodSeconds ?? 30;
   return Math.max(0, grace);
+}
+
+/** The finalizer a delete's propagation policy puts on the object, if any. */
+function propagationFinalizer(options: DeleteOptions): string | undefined {
+  const policy = options.propagationPolicy ?? (options.orphanDependents ? 'Orphan' : undefined);
+  switch (policy) {
+    case undefined:
+    case 'Background':
+      return undefined;
+    case 'Orphan':
+      return 'orphan';
+    case 'Foreground':
+      return 'foregroundDeletion';
+    default:
+      throw new StatusError(422, 'Invalid', `DeleteOptions is invalid: propagationPolicy: Unsupported value: ${JSON.stringify(policy)}: supported values: "Foreground", "Background", "Orphan"`, {
+        kind: 'DeleteOptions',
+        causes: [{ reason: 'FieldValueNotSupported', message: `Unsupported value: ${JSON.stringify(policy)}`, field: 'propagationPolicy' }],
+      });
+  }
 }
 
 /** Namespaces keep `spec.finalizers` (`kubernetes`) until their contents are gone. */

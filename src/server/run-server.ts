@@ -7,7 +7,7 @@ import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { ApiServer } from '../apiserver/index.ts';
 import { LocalTransport } from '../client/index.ts';
-import { NamespaceController } from '../controllers/index.ts';
+import { GarbageCollector, NamespaceController } from '../controllers/index.ts';
 import { ensureServerCertificates, fingerprint } from '../pki/index.ts';
 import { openBackend, type Backend } from '../storage/index.ts';
 import type { ServerConfig } from './config.ts';
@@ -67,9 +67,13 @@ export async function runServer(config: ServerConfig, log: (line: string) => voi
     const url = `https://${isIP(host) === 6 ? `[${host}]` : host}:${api.address.port}`;
     log(`skiff: API server listening on ${url}`);
 
-    const namespaces = new NamespaceController(new LocalTransport((r) => api.handle(r)));
+    const local = new LocalTransport((r) => api.handle(r));
+    const namespaces = new NamespaceController(local);
     await namespaces.start();
     stops.push(() => namespaces.stop());
+    const collector = new GarbageCollector(local);
+    await collector.start();
+    stops.push(() => collector.stop());
 
     await waitForReadyz(url, certs.caCert);
     await writeKubeconfig(config.writeKubeconfig, {

@@ -3,7 +3,7 @@
  * handler, and the HTTP(S) listener, started in that order and stopped in reverse.
  */
 import type { Backend } from '../storage/index.ts';
-import type { ApiRequest, ApiResponse } from './api-types.ts';
+import type { ApiRequest, ApiResponse } from '../client/index.ts';
 import { ApiHandler } from './handler.ts';
 import { builtinKinds, nameValidatorFor } from './kinds/index.ts';
 import { listen, type Listener, type ListenOptions } from './listener.ts';

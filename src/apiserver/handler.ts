@@ -1,9 +1,9 @@
 /**
  * The API's request handler: routes a request to discovery or to a resource, runs the verb on
  * the object store, and renders the answer (object, list, Table, event stream or Status).
- * It knows nothing of HTTP; see `api-types.ts`.
+ * It knows nothing of HTTP; see `src/client/api-request.ts`.
  */
-import type { ApiRequest, ApiResponse } from './api-types.ts';
+import type { ApiRequest, ApiResponse } from '../client/index.ts';
 import { decodeObject, parseDocument } from './body.ts';
 import * as discovery from './discovery.ts';
 import {

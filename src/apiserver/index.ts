@@ -4,5 +4,5 @@
  * in-process clients use.
  */
 export { ApiServer, type ApiServerOptions } from './api-server.ts';
-export type { ApiRequest, ApiResponse, EventStream } from './api-types.ts';
+export type { ApiRequest, ApiResponse, EventStream } from '../client/index.ts';
 export type { KubeObject, ResourceDef } from './resource.ts';

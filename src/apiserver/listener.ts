@@ -6,7 +6,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { ApiRequest, ApiResponse } from './api-types.ts';
+import type { ApiRequest, ApiResponse } from '../client/index.ts';
 import { toStatus, tooLarge } from './errors.ts';
 
 /** Upstream's maximum request body: 3 MiB. */

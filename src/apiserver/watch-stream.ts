@@ -5,7 +5,7 @@
  * after that revision, and a revision the cache no longer holds ends the stream with an ERROR
  * event carrying a 410 Expired Status.
  */
-import type { ApiRequest, ApiResponse } from './api-types.ts';
+import type { ApiRequest, ApiResponse } from '../client/index.ts';
 import { badRequest, expired, StatusError, toStatus } from './errors.ts';
 import { buildFilter } from './filter.ts';
 import type { Rendering } from './negotiate.ts';

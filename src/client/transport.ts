@@ -3,7 +3,7 @@
  * remote clients, and in-process for components of the single-process server (no TCP; the
  * request still goes through the API server's handler with its validation and admission).
  */
-import type { ApiRequest, ApiResponse } from '../apiserver/index.ts';
+import type { ApiRequest, ApiResponse } from './api-request.ts';
 
 /** One request to the API, with a decoded JSON body. */
 export interface ClientRequest {

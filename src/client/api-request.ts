@@ -1,6 +1,7 @@
 /**
  * The API server's request and response, independent of HTTP: the HTTPS listener adapts Node's
- * `http` objects to these, and in-process clients call the handler with them directly.
+ * `http` objects to these, and in-process clients call the handler with them directly. They
+ * live with the client because they are the in-process transport's wire format.
  */
 
 /** One API request. */

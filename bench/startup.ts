@@ -200,6 +200,13 @@ await runBench(
         [row(fresh), row(restart)],
       ),
     );
+    const otherMedian = summarize([...fresh.otherCores, ...restart.otherCores]).p50;
+    if (otherMedian > 0.25) {
+      console.log(
+        `\n⚠ Other processes used ${Math.round(otherMedian * 100)}% of a core during a typical start: the times are worse ` +
+          'than on a quiet machine. Run again when the machine is idle.',
+      );
+    }
     const restartMedian = summarize(restart.ready).p50;
     const worstRss = Math.max(fresh.idleRss ?? 0, restart.idleRss ?? 0);
     console.log('\n### Targets\n');

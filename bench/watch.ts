@@ -185,6 +185,12 @@ await runBench(
         ['left', 'right'],
       ),
     );
+    if (cpu.other > 0.25) {
+      console.log(
+        `\n⚠ Other processes used ${Math.round(cpu.other * 100)}% of a core during the updates: the latencies are worse ` +
+          'than this server on a quiet machine. Run again when the machine is idle.',
+      );
+    }
     console.log('\n### Targets\n');
     console.log(
       markdownTable(

@@ -45,8 +45,10 @@ export function freePort(): Promise<number> {
  */
 export async function runBench(main: () => Promise<void>, cleanup: () => Promise<void>): Promise<void> {
   let cleaning: Promise<void> | undefined;
+  let interrupted = false;
   const clean = () => (cleaning ??= cleanup().catch((error: unknown) => console.error('cleanup failed:', error)));
   const onSignal = (signal: NodeJS.Signals) => {
+    interrupted = true;
     console.error(`\n${signal}: cleaning up`);
     void clean().then(() => process.exit(130));
   };
@@ -56,7 +58,8 @@ export async function runBench(main: () => Promise<void>, cleanup: () => Promise
     await main();
   } catch (error) {
     process.exitCode = 1;
-    console.error(error);
+    // Once interrupted, the failures of requests cut short by the cleanup are expected noise.
+    if (!interrupted) console.error(error);
   } finally {
     await clean();
     process.off('SIGINT', onSignal);

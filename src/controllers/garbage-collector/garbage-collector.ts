@@ -66,6 +66,8 @@ const FOREGROUND = 'foregroundDeletion';
 export interface GarbageCollectorOptions {
   /** How long to wait before checking again on dependents still being deleted. Default 1 s. */
   recheckMs?: number;
+  /** How often discovery is read again to watch new kinds (custom resources). Default 30 s. */
+  resyncMs?: number;
 }
 
 /** See the file header. */
@@ -77,28 +79,49 @@ export class GarbageCollector {
   readonly #waiting = new Map<string, Set<string>>();
   /** Resource info by `apiVersion/Kind`. */
   readonly #kinds = new Map<string, ResourceInfo>();
-  readonly #stops: (() => void)[] = [];
+  /** Stop functions of the running watches, by resource path. */
+  readonly #watches = new Map<string, () => void>();
   readonly #recheckMs: number;
+  readonly #resyncMs: number;
+  #resyncTimer: NodeJS.Timeout | undefined;
   #stopped = false;
 
   constructor(client: Transport, options: GarbageCollectorOptions = {}) {
     this.#client = client;
     this.#recheckMs = options.recheckMs ?? 1000;
+    this.#resyncMs = options.resyncMs ?? 30_000;
   }
 
   /** Discovers resources, starts watching them all, and starts working. */
   async start(): Promise<void> {
-    const resources = await this.#discover();
-    for (const [key, info] of resources) this.#kinds.set(key, info);
-    for (const info of new Set(resources.values())) await this.#watch(info);
+    await this.#resync();
+    this.#resyncTimer = setInterval(() => void this.#resync().catch(() => undefined), this.#resyncMs);
+    this.#resyncTimer.unref();
     void this.#work();
   }
 
   /** Stops watching and working. */
   stop(): void {
     this.#stopped = true;
-    for (const stop of this.#stops) stop();
+    clearInterval(this.#resyncTimer);
+    for (const stop of this.#watches.values()) stop();
+    this.#watches.clear();
     this.#queue.shutDown();
+  }
+
+  /** Watches every kind discovery lists now, and stops watching kinds that went away. */
+  async #resync(): Promise<void> {
+    const resources = await this.#discover();
+    this.#kinds.clear();
+    for (const [key, info] of resources) this.#kinds.set(key, info);
+    const wanted = new Map([...resources.values()].map((info) => [`${info.base}/${info.resource}`, info]));
+    for (const [path, stop] of this.#watches) {
+      if (!wanted.has(path)) {
+        stop();
+        this.#watches.delete(path);
+      }
+    }
+    for (const [path, info] of wanted) if (!this.#watches.has(path)) await this.#watch(info);
   }
 
   async #discover(): Promise<Map<string, ResourceInfo>> {
@@ -118,19 +141,26 @@ export class GarbageCollector {
   }
 
   async #watch(info: ResourceInfo): Promise<void> {
+    const path = `${info.base}/${info.resource}`;
+    let cancelled = false;
     const stop = await this.#client.watch<ApiObject>(
-      { path: `${info.base}/${info.resource}` },
+      { path },
       (event) => {
         if (event.type === 'ADDED' || event.type === 'MODIFIED') this.#upsert(info, event.object);
         else if (event.type === 'DELETED') this.#remove(event.object);
       },
       () => {
+        if (cancelled || this.#stopped) return;
         // The server ended the watch (timeout or restart): start again, which replays the
         // current objects as ADDED and so brings the graph up to date.
-        if (!this.#stopped) setTimeout(() => void this.#watch(info).catch(() => undefined), 1000);
+        this.#watches.delete(path);
+        setTimeout(() => void this.#watch(info).catch(() => undefined), 1000);
       },
     );
-    this.#stops.push(stop);
+    this.#watches.set(path, () => {
+      cancelled = true;
+      stop();
+    });
   }
 
   #pathOf(info: ResourceInfo, m: Metadata): string {

@@ -200,12 +200,14 @@ await runBench(
         [row(fresh), row(restart)],
       ),
     );
-    const otherMedian = summarize([...fresh.otherCores, ...restart.otherCores]).p50;
-    if (otherMedian > 0.25) {
-      console.log(
-        `\n⚠ Other processes used ${Math.round(otherMedian * 100)}% of a core during a typical start: the times are worse ` +
-          'than on a quiet machine. Run again when the machine is idle.',
-      );
+    for (const s of [fresh, restart]) {
+      const other = summarize(s.otherCores).p50;
+      if (other > 0.25) {
+        console.log(
+          `\n⚠ ${s.label}: other processes used ${Math.round(other * 100)}% of a core during a typical start, so ` +
+            'these times are worse than on a quiet machine. Run again when the machine is idle.',
+        );
+      }
     }
     const restartMedian = summarize(restart.ready).p50;
     const worstRss = Math.max(fresh.idleRss ?? 0, restart.idleRss ?? 0);

@@ -16,6 +16,8 @@ test('every kind upstream serves in these groups is defined, once', () => {
     'apps/v1/deployments',
     'apps/v1/replicasets',
     'apps/v1/statefulsets',
+    'autoscaling/v1/horizontalpodautoscalers',
+    'autoscaling/v2/horizontalpodautoscalers',
     'batch/v1/cronjobs',
     'batch/v1/jobs',
     'coordination.k8s.io/v1/leases',
@@ -34,21 +36,42 @@ test('every kind upstream serves in these groups is defined, once', () => {
     'core/v1/services',
     'discovery.k8s.io/v1/endpointslices',
     'events.k8s.io/v1/events',
+    'networking.k8s.io/v1/ingressclasses',
+    'networking.k8s.io/v1/ingresses',
+    'networking.k8s.io/v1/networkpolicies',
+    'node.k8s.io/v1/runtimeclasses',
+    'policy/v1/poddisruptionbudgets',
+    'rbac.authorization.k8s.io/v1/clusterrolebindings',
+    'rbac.authorization.k8s.io/v1/clusterroles',
+    'rbac.authorization.k8s.io/v1/rolebindings',
+    'rbac.authorization.k8s.io/v1/roles',
+    'scheduling.k8s.io/v1/priorityclasses',
+    'storage.k8s.io/v1/storageclasses',
   ]);
 });
 
-test('plurals, kinds and short names are unique within a group; across groups only "ev" repeats, as upstream', () => {
-  const groups = new Map<string, ResourceDef[]>();
-  for (const def of builtinKinds) groups.set(def.group, [...(groups.get(def.group) ?? []), def]);
-  for (const [group, defs] of groups) {
+test('plurals, kinds and short names are unique within a group version; across groups only "ev" repeats, as upstream', () => {
+  const groupVersions = new Map<string, ResourceDef[]>();
+  for (const def of builtinKinds) {
+    const gv = `${def.group}/${def.version}`;
+    groupVersions.set(gv, [...(groupVersions.get(gv) ?? []), def]);
+  }
+  for (const [gv, defs] of groupVersions) {
     for (const field of ['plural', 'singular', 'kind'] as const) {
       const values = defs.map((d) => d[field]);
-      assert.equal(new Set(values).size, values.length, `${field} unique in "${group}"`);
+      assert.equal(new Set(values).size, values.length, `${field} unique in "${gv}"`);
     }
     const shortNames = defs.flatMap((d) => d.shortNames);
-    assert.equal(new Set(shortNames).size, shortNames.length, `short names unique in "${group}"`);
+    assert.equal(new Set(shortNames).size, shortNames.length, `short names unique in "${gv}"`);
   }
-  const all = builtinKinds.flatMap((d) => d.shortNames);
+  // The versions of one kind (autoscaling v1 and v2) are one resource with the same names.
+  const byResource = new Map<string, ResourceDef>();
+  for (const def of builtinKinds) {
+    const first = byResource.get(`${def.group}/${def.plural}`);
+    if (!first) byResource.set(`${def.group}/${def.plural}`, def);
+    else assert.deepEqual([def.kind, def.singular, def.shortNames, def.namespaced], [first.kind, first.singular, first.shortNames, first.namespaced]);
+  }
+  const all = [...byResource.values()].flatMap((d) => d.shortNames);
   const repeated = [...new Set(all.filter((n, i) => all.indexOf(n) !== i))];
   assert.deepEqual(repeated, ['ev']);
   // A short name must never shadow another kind's plural or singular.
@@ -81,13 +104,30 @@ test('short names and the "all" category are upstream\'s', () => {
     'coordination.k8s.io/leases': '',
     'discovery.k8s.io/endpointslices': '',
     'events.k8s.io/events': 'ev',
+    'autoscaling/horizontalpodautoscalers': 'hpa',
+    'networking.k8s.io/ingressclasses': '',
+    'networking.k8s.io/ingresses': 'ing',
+    'networking.k8s.io/networkpolicies': 'netpol',
+    'node.k8s.io/runtimeclasses': '',
+    'policy/poddisruptionbudgets': 'pdb',
+    'rbac.authorization.k8s.io/clusterrolebindings': '',
+    'rbac.authorization.k8s.io/clusterroles': '',
+    'rbac.authorization.k8s.io/rolebindings': '',
+    'rbac.authorization.k8s.io/roles': '',
+    'scheduling.k8s.io/priorityclasses': 'pc',
+    'storage.k8s.io/storageclasses': 'sc',
   });
-  const inAll = builtinKinds.filter((d) => d.categories.includes('all')).map((d) => d.plural).sort();
-  assert.deepEqual(inAll, ['cronjobs', 'daemonsets', 'deployments', 'jobs', 'pods', 'replicasets', 'services', 'statefulsets']);
+  const inAll = [...new Set(builtinKinds.filter((d) => d.categories.includes('all')).map((d) => d.plural))].sort();
+  assert.deepEqual(inAll, [
+    'cronjobs', 'daemonsets', 'deployments', 'horizontalpodautoscalers', 'jobs', 'pods', 'replicasets', 'services', 'statefulsets',
+  ]);
 });
 
-test('cluster-scoped kinds are namespaces, nodes and persistent volumes', () => {
-  assert.deepEqual(builtinKinds.filter((d) => !d.namespaced).map((d) => d.plural).sort(), ['namespaces', 'nodes', 'persistentvolumes']);
+test('cluster-scoped kinds are namespaces, nodes, persistent volumes, cluster RBAC and the classes', () => {
+  assert.deepEqual(builtinKinds.filter((d) => !d.namespaced).map((d) => d.plural).sort(), [
+    'clusterrolebindings', 'clusterroles', 'ingressclasses', 'namespaces', 'nodes', 'persistentvolumes', 'priorityclasses',
+    'runtimeclasses', 'storageclasses',
+  ]);
 });
 
 test('scale subresources read replicas and print the selector', () => {

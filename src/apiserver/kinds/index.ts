@@ -1,18 +1,29 @@
 /**
  * The built-in kinds the API server serves — core/v1, apps/v1, batch/v1, coordination.k8s.io/v1,
- * discovery.k8s.io/v1 and events.k8s.io/v1 — as {@link ResourceDef}s: names, scope,
- * subresources, printer columns, defaults, validation and field selectors, following upstream.
+ * discovery.k8s.io/v1, events.k8s.io/v1, rbac.authorization.k8s.io/v1, networking.k8s.io/v1,
+ * autoscaling/v2 and v1, policy/v1, scheduling.k8s.io/v1, storage.k8s.io/v1 and node.k8s.io/v1
+ * — as {@link ResourceDef}s: names, scope, subresources, printer columns, defaults, validation
+ * and field selectors, following upstream.
  */
 import type { ResourceDef } from '../resource.ts';
 import { dns1035LabelErrors, dns1123LabelErrors, dns1123SubdomainErrors, isValidPathSegmentName } from '../validation/index.ts';
 import { appsKinds } from './apps.ts';
+import { autoscalingKinds } from './autoscaling.ts';
 import { batchKinds } from './batch.ts';
 import { coordinationKinds } from './coordination.ts';
 import { coreKinds } from './core.ts';
 import { discoveryKinds } from './discovery.ts';
 import { eventsEventsKind } from './events.ts';
+import { networkingKinds } from './networking.ts';
+import { policyKinds } from './policy.ts';
+import { rbacKinds } from './rbac.ts';
+import { nodeKinds } from './runtime-classes.ts';
+import { schedulingKinds } from './scheduling.ts';
+import { storageKinds } from './storage-classes.ts';
 
 export { humanDuration } from './age.ts';
+export { reviewKinds } from './reviews.ts';
+export { systemPriorityClasses } from './scheduling.ts';
 
 /** Every built-in kind, grouped by API group. */
 export const builtinKinds: ResourceDef[] = [
@@ -22,6 +33,13 @@ export const builtinKinds: ResourceDef[] = [
   ...coordinationKinds,
   ...discoveryKinds,
   eventsEventsKind,
+  ...rbacKinds,
+  ...networkingKinds,
+  ...autoscalingKinds,
+  ...policyKinds,
+  ...schedulingKinds,
+  ...storageKinds,
+  ...nodeKinds,
 ];
 
 /** Upstream limits CronJob names so the names of their Jobs (name + `-` + 8 digits + more) stay labels. */

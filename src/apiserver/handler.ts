@@ -17,7 +17,7 @@ import type { Metrics } from './metrics.ts';
 import { bodyFormat, negotiate, type Rendering } from './negotiate.ts';
 import type { DeleteOptions, ObjectStore, Subresource, WriteOptions } from './object-store.ts';
 import { meta } from './object-meta.ts';
-import { applyJsonPatch, applyMergePatch, PatchError } from './patch/index.ts';
+import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, PatchError, patchMetaFor } from './patch/index.ts';
 import type { ResourceRegistry } from './registry.ts';
 import { parseResourcePath, type ResourceRequest } from './request-info.ts';
 import { groupVersion, type KubeObject, type ResourceDef } from './resource.ts';
@@ -206,7 +206,7 @@ export class ApiHandler {
       });
       if (method === 'GET') return json(200, toScale(await store.get(def, info.namespace, name)));
       if (method !== 'PUT' && method !== 'PATCH') throw methodNotAllowed();
-      const patchOf = method === 'PATCH' ? this.#patchFunction(request) : undefined;
+      const patchOf = method === 'PATCH' ? this.#patchFunction(request, { group: 'autoscaling', version: 'v1', kind: 'Scale' }) : undefined;
       const body = method === 'PUT' ? decodeObject(request.body, request.contentType) : undefined;
       const updated = await store.modify(def, info.namespace, name, '', (current) => {
         const desired = (patchOf ? patchOf(toScale(current)) : body) as { spec?: { replicas?: unknown }; metadata?: { resourceVersion?: string } };
@@ -236,7 +236,7 @@ export class ApiHandler {
     return this.#render(201, def, created, rendering);
   }
 
-  #patchFunction(request: ApiRequest): (current: unknown) => unknown {
+  #patchFunction(request: ApiRequest, def: Pick<ResourceDef, 'group' | 'version' | 'kind'>): (current: unknown) => unknown {
     const format = bodyFormat(request.contentType);
     if (format === 'merge-patch') {
       const patch = parseDocument(request.body, 'json', 'patch');
@@ -247,14 +247,23 @@ export class ApiHandler {
       if (!Array.isArray(operations)) throw badRequest('a JSON patch must be an array of operations');
       return (current) => applyJsonPatch(current, operations);
     }
-    if (format === 'strategic-merge-patch' || format === 'apply-patch') {
-      throw new StatusError(415, 'UnsupportedMediaType', `${request.contentType} patches are not supported yet; use --type merge or --type json`);
+    if (format === 'strategic-merge-patch') {
+      const meta = patchMetaFor(def.group, def.version, def.kind);
+      // Custom resources have no patch strategies: upstream refuses strategic patches for them.
+      if (!meta) {
+        throw new StatusError(415, 'UnsupportedMediaType', 'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml');
+      }
+      const patch = parseDocument(request.body, 'json', 'patch');
+      return (current) => applyStrategicMergePatch(current, patch, meta);
+    }
+    if (format === 'apply-patch') {
+      throw new StatusError(415, 'UnsupportedMediaType', 'server-side apply is not supported yet; use client-side apply (kubectl apply without --server-side)');
     }
     throw new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json`);
   }
 
   async #patch(request: ApiRequest, def: ResourceDef, namespace: string | undefined, name: string, subresource: Subresource): Promise<KubeObject> {
-    const patch = this.#patchFunction(request);
+    const patch = this.#patchFunction(request, def);
     return this.#deps.store.modify(def, namespace, name, subresource, (current) => {
       let next: unknown;
       try {

@@ -5,12 +5,14 @@
 import type { Backend } from '../storage/index.ts';
 import type { ApiRequest, ApiResponse } from '../client/index.ts';
 import { ApiHandler } from './handler.ts';
-import { builtinKinds, nameValidatorFor } from './kinds/index.ts';
+import { builtinKinds, nameValidatorFor, reviewKinds, systemPriorityClasses } from './kinds/index.ts';
 import { listen, type Listener, type ListenOptions } from './listener.ts';
 import { Metrics } from './metrics.ts';
 import { decode, ObjectStore } from './object-store.ts';
 import { ResourceRegistry } from './registry.ts';
 import { Compactor } from './compactor.ts';
+import { forbidden } from './errors.ts';
+import { reviewerFor } from './reviews.ts';
 import { ServiceAllocator } from './service-allocator.ts';
 import { WatchCache } from './watch-cache.ts';
 
@@ -49,7 +51,10 @@ export class ApiServer {
   constructor(options: ApiServerOptions) {
     this.#options = options;
     const ttl = options.eventTtlSeconds;
-    this.registry = new ResourceRegistry(builtinKinds.map((def) => (def.ttlSeconds && ttl ? { ...def, ttlSeconds: ttl } : def)));
+    this.registry = new ResourceRegistry([
+      ...builtinKinds.map((def) => (def.ttlSeconds && ttl ? { ...def, ttlSeconds: ttl } : def)),
+      ...reviewKinds.map((def) => ({ ...def, review: reviewerFor(def.kind) })),
+    ]);
     this.#cache = new WatchCache(options.backend, '/registry/', { decode });
     this.#compactor = new Compactor(options.backend);
     this.#services = new ServiceAllocator({
@@ -61,6 +66,12 @@ export class ApiServer {
       nameErrors: nameValidatorFor,
       beforeCreate: (def, object) =>
         def.group === '' && def.plural === 'services' ? this.#services.allocate(object) : undefined,
+      beforeDelete: (def, object) => {
+        const name = object.metadata?.name;
+        if (def.group === 'scheduling.k8s.io' && systemPriorityClasses.some((pc) => pc.metadata?.name === name)) {
+          throw forbidden('this is a system priority class and cannot be deleted', { name, group: def.group, kind: def.plural });
+        }
+      },
     });
     this.metrics.gauge('apiserver_watch_cache_watchers', 'Number of API watchers served by the watch cache.', () =>
       this.#cache.watcherCount(),
@@ -126,6 +137,18 @@ export class ApiServer {
       if (response.status !== 201 && response.status !== 409) {
         throw new Error(`cannot create namespace ${name}: ${response.body}`);
       }
+    }
+    // The system priority classes exist in every cluster.
+    for (const pc of systemPriorityClasses) {
+      const created = await this.handle({
+        method: 'POST',
+        path: '/apis/scheduling.k8s.io/v1/priorityclasses',
+        query: new URLSearchParams(),
+        accept: undefined,
+        contentType: 'application/json',
+        body: Buffer.from(JSON.stringify(pc)),
+      });
+      if (created.status !== 201 && created.status !== 409) throw new Error(`cannot create priority class: ${String(created.body)}`);
     }
     // The `kubernetes` Service names the API inside the cluster, at the range's first address.
     const existing = await this.handle({

@@ -58,7 +58,7 @@ function resourceEntries(def: ResourceDef): Record<string, unknown>[] {
     singularName: def.singular,
     namespaced: def.namespaced,
     kind: def.kind,
-    verbs: VERBS,
+    verbs: def.review ? ['create'] : VERBS,
   };
   if (def.shortNames.length) main.shortNames = def.shortNames;
   if (def.categories.length) main.categories = def.categories;

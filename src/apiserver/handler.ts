@@ -8,6 +8,7 @@ import { decodeObject, parseDocument } from './body.ts';
 import * as discovery from './discovery.ts';
 import {
   badRequest,
+  invalid,
   methodNotAllowed,
   StatusError,
   toStatus,
@@ -134,6 +135,10 @@ export class ApiHandler {
     }
     const name = info.name;
     const method = request.method;
+    if (def.review) {
+      if (method !== 'POST' || name !== undefined) throw methodNotAllowed();
+      return this.#review(request, def, info.namespace);
+    }
     if (info.subresource !== undefined) {
       if (name === undefined) throw notFoundPath();
       return this.#subresource(request, def, info, name, rendering);
@@ -236,6 +241,18 @@ export class ApiHandler {
     return this.#render(201, def, created, rendering);
   }
 
+  /** A create-only review: validated, answered with its status, never stored. */
+  #review(request: ApiRequest, def: ResourceDef, namespace: string | undefined): ApiResponse {
+    const body = decodeObject(request.body, request.contentType) as KubeObject;
+    if (body.kind !== undefined && body.kind !== def.kind) {
+      throw badRequest(`the kind in the data (${String(body.kind)}) does not match the expected kind (${def.kind})`);
+    }
+    if (def.namespaced) meta(body).namespace = namespace;
+    const errors = def.validate?.(body, undefined) ?? [];
+    if (errors.length > 0) throw invalid(def.kind, def.group, body.metadata?.name ?? '', errors);
+    return json(201, def.review!({ ...body, apiVersion: groupVersion(def), kind: def.kind }));
+  }
+
   #patchFunction(request: ApiRequest, def: Pick<ResourceDef, 'group' | 'version' | 'kind'>): (current: unknown) => unknown {
     const format = bodyFormat(request.contentType);
     if (format === 'merge-patch') {
@@ -273,7 +290,11 @@ export class ApiHandler {
           // A patch that is not well-formed is the client's syntax error (400); one that is
           // well-formed but does not fit the object is unprocessable (422), as upstream.
           if (error.code === 'PATCH_MALFORMED') throw badRequest(error.message);
-          throw new StatusError(422, 'Invalid', error.message, { name, ...(def.group ? { group: def.group } : {}), kind: def.kind });
+          // Upstream answers with a cause and no kind, which kubectl prints as
+          // `The request is invalid: * patch: <why>`.
+          throw new StatusError(422, 'Invalid', error.message, {
+            causes: [{ reason: 'FieldValueInvalid', message: error.message, field: 'patch' }],
+          });
         }
         throw error;
       }

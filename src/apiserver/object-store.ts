@@ -38,6 +38,8 @@ export interface ObjectStoreOptions {
    * its side effects, called if the object is not stored after all.
    */
   beforeCreate?: (def: ResourceDef, object: KubeObject) => (() => void) | undefined;
+  /** Runs before an object is deleted or marked for deletion; may refuse with a StatusError. */
+  beforeDelete?: (def: ResourceDef, object: KubeObject) => void;
 }
 
 /** Which part of an object a write addresses. */
@@ -83,6 +85,7 @@ export class ObjectStore {
   readonly #now: () => Date;
   readonly #nameErrors: ((def: ResourceDef) => (name: string) => string[]) | undefined;
   readonly #beforeCreate: ObjectStoreOptions['beforeCreate'];
+  readonly #beforeDelete: ObjectStoreOptions['beforeDelete'];
 
   constructor(backend: Backend, cache: WatchCache, options: ObjectStoreOptions = {}) {
     this.#backend = backend;
@@ -90,6 +93,7 @@ export class ObjectStore {
     this.#now = options.now ?? (() => new Date());
     this.#nameErrors = options.nameErrors;
     this.#beforeCreate = options.beforeCreate;
+    this.#beforeDelete = options.beforeDelete;
   }
 
   /** The store's latest revision. */
@@ -240,6 +244,7 @@ export class ObjectStore {
           `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${m.resourceVersion}`,
         );
       }
+      this.#beforeDelete?.(def, current);
       const grace = gracePeriod(def, current, options.gracePeriodSeconds);
       // Orphan and Foreground propagation hold the object with a finalizer that the garbage
       // collector removes once it has released or deleted the dependents.

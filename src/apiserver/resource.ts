@@ -140,6 +140,12 @@ export interface ResourceDef {
    */
   fieldSelectors?: Record<string, (object: KubeObject) => string>;
   /**
+   * Marks a create-only kind (TokenReview, SubjectAccessReview, …): a POST is answered with the
+   * object this returns (the request with its `status` filled in) and nothing is stored; every
+   * other verb is 405.
+   */
+  review?: (object: KubeObject) => KubeObject;
+  /**
    * Storage time to live in seconds (Events: 3600). Objects expire and are deleted by the
    * store after this long without an update.
    */

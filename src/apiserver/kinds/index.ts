@@ -65,6 +65,8 @@ function kindRule(def: ResourceDef): (name: string) => string[] {
   if (def.group === '' && def.plural === 'namespaces') return dns1123LabelErrors;
   if (def.group === '' && def.plural === 'services') return dns1035LabelErrors;
   if (def.group === 'apps' && def.plural === 'statefulsets') return dns1123LabelErrors;
+  // RBAC names only need to be safe in a URL path (`system:controller:…` is a valid name).
+  if (def.group === 'rbac.authorization.k8s.io') return () => [];
   if (def.group === 'batch' && def.plural === 'cronjobs') {
     return (name) => {
       const errors = dns1123SubdomainErrors(name);

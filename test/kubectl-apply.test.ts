@@ -1,0 +1,116 @@
+/**
+ * Everyday declarative kubectl against Skiff with kubectl 1.27, 1.30, 1.32 and 1.33:
+ * `apply` (create, unchanged, change, field removal), `set image`, `edit`, `diff`, `patch` with
+ * its default strategic merge patch, and `delete --cascade`.
+ */
+import assert from 'node:assert/strict';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { cleanup, kubectl, startServer, type TestServer } from './helpers/cluster.ts';
+
+const VERSIONS = ['1.27', '1.30', '1.32', '1.33'];
+
+const deployment = (ns: string, image: string, env: Record<string, string>) => `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: ${ns}
+  labels: { app: web }
+spec:
+  replicas: 2
+  selector:
+    matchLabels: { app: web }
+  template:
+    metadata:
+      labels: { app: web }
+    spec:
+      containers:
+      - name: web
+        image: ${image}
+        env:
+${Object.entries(env).map(([k, v]) => `        - name: ${k}\n          value: "${v}"`).join('\n')}
+      - name: sidecar
+        image: busybox:1.36
+`;
+
+describe('declarative kubectl', () => {
+  let server: TestServer;
+  let tmp: string;
+
+  before(async () => {
+    server = await startServer();
+    tmp = await mkdtemp(join(tmpdir(), 'skiff-apply-'));
+  });
+  after(async () => {
+    await cleanup(server);
+    await rm(tmp, { recursive: true, force: true });
+  });
+
+  for (const version of VERSIONS) {
+    describe(`kubectl ${version}`, () => {
+      const ns = `apply-${version.replace('.', '-')}`;
+      const k = (args: string[], input?: string, env?: Record<string, string>) =>
+        kubectl(server, ['-n', ns, ...args], { version, ...(input !== undefined ? { input } : {}), ...(env ? { env } : {}) });
+      const ok = async (args: string[], input?: string, env?: Record<string, string>) => {
+        const r = await k(args, input, env);
+        assert.equal(r.code, 0, `kubectl ${version} ${args.join(' ')}:\n${r.stderr}`);
+        return r.stdout;
+      };
+      const jsonpath = (what: string, path: string) => ok(['get', what, '-o', `jsonpath=${path}`]);
+
+      before(async () => {
+        await ok(['apply', '-f', '-'], `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${ns}\n`);
+      });
+
+      it('applies: create, unchanged, change, field removal', async () => {
+        assert.match(await ok(['apply', '-f', '-'], deployment(ns, 'nginx:1.27', { A: '1', B: '2' })), /deployment.apps\/web created/);
+        assert.match(await ok(['apply', '-f', '-'], deployment(ns, 'nginx:1.27', { A: '1', B: '2' })), /deployment.apps\/web unchanged/);
+        assert.match(await ok(['apply', '-f', '-'], deployment(ns, 'nginx:1.28', { A: '1' })), /deployment.apps\/web configured/);
+        assert.equal(await jsonpath('deploy/web', '{.spec.template.spec.containers[0].image}'), 'nginx:1.28');
+        assert.equal(await jsonpath('deploy/web', '{.spec.template.spec.containers[0].env}'), '[{"name":"A","value":"1"}]');
+        assert.equal(await jsonpath('deploy/web', '{.spec.template.spec.containers[1].name}'), 'sidecar');
+        assert.equal(await jsonpath('deploy/web', '{.metadata.generation}'), '2');
+      });
+
+      it('diffs the live object against a file', async () => {
+        const same = await k(['diff', '-f', '-'], deployment(ns, 'nginx:1.28', { A: '1' }));
+        assert.equal(same.code, 0, same.stderr);
+        const changed = await k(['diff', '-f', '-'], deployment(ns, 'nginx:1.29', { A: '1' }));
+        assert.equal(changed.code, 1, changed.stderr);
+        assert.match(changed.stdout, /^-\s+image: nginx:1\.28$/m);
+        assert.match(changed.stdout, /^\+\s+image: nginx:1\.29$/m);
+      });
+
+      it('sets an image and patches with a strategic merge patch', async () => {
+        assert.match(await ok(['set', 'image', 'deployment/web', 'sidecar=busybox:1.37']), /image updated/);
+        assert.equal(await jsonpath('deploy/web', '{.spec.template.spec.containers[*].image}'), 'nginx:1.28 busybox:1.37');
+        await ok(['patch', 'deployment', 'web', '-p', '{"spec":{"template":{"spec":{"containers":[{"name":"web","env":[{"name":"C","value":"3"}]}]}}}}']);
+        assert.equal(await jsonpath('deploy/web', '{.spec.template.spec.containers[0].env[*].name}'), 'C A');
+        const bad = await k(['patch', 'deployment', 'web', '-p', '{"spec":{"template":{"spec":{"containers":[{"image":"no-name"}]}}}}']);
+        assert.notEqual(bad.code, 0);
+        assert.match(bad.stderr, /does not contain declared merge key: name/);
+      });
+
+      it('edits with $EDITOR', async () => {
+        const editor = join(tmp, `editor-${version}.sh`);
+        await writeFile(editor, '#!/bin/sh\nsed -i "s/replicas: 2/replicas: 4/" "$1"\n');
+        await chmod(editor, 0o755);
+        assert.match(await ok(['edit', 'deployment', 'web'], undefined, { EDITOR: editor, KUBE_EDITOR: editor }), /deployment.apps\/web edited/);
+        assert.equal(await jsonpath('deploy/web', '{.spec.replicas}'), '4');
+      });
+
+      it('deletes with --cascade', async () => {
+        await ok(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'owner' } }));
+        const uid = await jsonpath('cm/owner', '{.metadata.uid}');
+        const ref = [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'owner', uid }];
+        await ok(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'child', ownerReferences: ref } }));
+        await ok(['delete', 'cm', 'owner', '--cascade=orphan']);
+        assert.equal(await jsonpath('cm/child', '{.metadata.ownerReferences}'), '');
+        await ok(['delete', 'deployment', 'web', '--cascade=foreground']);
+        assert.notEqual((await k(['get', 'deployment', 'web'])).code, 0);
+      });
+    });
+  }
+});

@@ -26,30 +26,30 @@ const FIXTURES = resolve(import.meta.dirname, '..', 'src', 'apiserver', 'protobu
 const WRITE_FIXTURES = process.env.SKIFF_WRITE_PROTOBUF_FIXTURES === '1';
 const PROTOBUF = 'application/vnd.kubernetes.protobuf';
 
-/** Each generator: a fixture name and kubectl's arguments (after `create`). */
+/** Each generator: a fixture name and kubectl's arguments. (`kubectl run` sends JSON.) */
 const GENERATORS: readonly (readonly [name: string, args: readonly string[]])[] = [
-  ['deployment', ['deployment', 'd', '--image=nginx', '--replicas=3', '--port=80']],
-  ['deployment-zero-replicas', ['deployment', 'z', '--image=nginx', '--image=busybox', '--replicas=0']],
-  ['configmap', ['configmap', 'c', '--from-literal=a=b', '--from-literal=empty=']],
-  ['secret-generic', ['secret', 'generic', 's', '--from-literal=k=v', '--type=Opaque']],
-  ['secret-docker-registry', ['secret', 'docker-registry', 'reg', '--docker-server=r.example', '--docker-username=u', '--docker-password=p']],
-  ['namespace', ['namespace', 'n']],
-  ['job', ['job', 'j', '--image=busybox', '--', 'echo', 'hi']],
-  ['cronjob', ['cronjob', 'c', '--image=busybox', '--schedule=*/5 * * * *', '--', 'date']],
-  ['service-clusterip', ['service', 'clusterip', 's', '--tcp=80:8080']],
-  ['service-clusterip-headless', ['service', 'clusterip', 'h', '--clusterip=None']],
-  ['service-nodeport', ['service', 'nodeport', 'np', '--tcp=5678:http', '--node-port=30080']],
-  ['serviceaccount', ['serviceaccount', 'sa']],
-  ['role', ['role', 'r', '--verb=get', '--verb=list', '--resource=pods', '--resource=deployments.apps']],
-  ['rolebinding', ['rolebinding', 'rb', '--role=r', '--user=u', '--serviceaccount=default:sa']],
-  ['clusterrole', ['clusterrole', 'cr', '--verb=list', '--resource=nodes']],
-  ['clusterrolebinding', ['clusterrolebinding', 'crb', '--clusterrole=cr', '--group=g']],
-  ['quota', ['quota', 'q', '--hard=pods=10,requests.cpu=500m,limits.memory=1Gi', '--scopes=NotTerminating']],
-  ['priorityclass', ['priorityclass', 'pc', '--value=1000', '--description=high']],
-  ['priorityclass-zero', ['priorityclass', 'zero', '--value=0', '--preemption-policy=Never']],
-  ['poddisruptionbudget', ['poddisruptionbudget', 'p', '--selector=app=x', '--min-available=1']],
-  ['poddisruptionbudget-percent', ['poddisruptionbudget', 'pp', '--selector=app=x', '--max-unavailable=50%']],
-  ['ingress', ['ingress', 'ing', '--rule=foo.example/bar*=svc:8080,tls=secret', '--class=nginx']],
+  ['deployment', ['create', 'deployment', 'd', '--image=nginx', '--replicas=3', '--port=80']],
+  ['deployment-zero-replicas', ['create', 'deployment', 'z', '--image=nginx', '--image=busybox', '--replicas=0']],
+  ['configmap', ['create', 'configmap', 'c', '--from-literal=a=b', '--from-literal=empty=']],
+  ['secret-generic', ['create', 'secret', 'generic', 's', '--from-literal=k=v', '--type=Opaque']],
+  ['secret-docker-registry', ['create', 'secret', 'docker-registry', 'reg', '--docker-server=r.example', '--docker-username=u', '--docker-password=p']],
+  ['namespace', ['create', 'namespace', 'n']],
+  ['job', ['create', 'job', 'j', '--image=busybox', '--', 'echo', 'hi']],
+  ['cronjob', ['create', 'cronjob', 'c', '--image=busybox', '--schedule=*/5 * * * *', '--', 'date']],
+  ['service-clusterip', ['create', 'service', 'clusterip', 's', '--tcp=80:8080']],
+  ['service-clusterip-headless', ['create', 'service', 'clusterip', 'h', '--clusterip=None']],
+  ['service-nodeport', ['create', 'service', 'nodeport', 'np', '--tcp=5678:http', '--node-port=30080']],
+  ['serviceaccount', ['create', 'serviceaccount', 'sa']],
+  ['role', ['create', 'role', 'r', '--verb=get', '--verb=list', '--resource=pods', '--resource=deployments.apps']],
+  ['rolebinding', ['create', 'rolebinding', 'rb', '--role=r', '--user=u', '--serviceaccount=default:sa']],
+  ['clusterrole', ['create', 'clusterrole', 'cr', '--verb=list', '--resource=nodes']],
+  ['clusterrolebinding', ['create', 'clusterrolebinding', 'crb', '--clusterrole=cr', '--group=g']],
+  ['quota', ['create', 'quota', 'q', '--hard=pods=10,requests.cpu=500m,limits.memory=1Gi', '--scopes=NotTerminating']],
+  ['priorityclass', ['create', 'priorityclass', 'pc', '--value=1000', '--description=high']],
+  ['priorityclass-zero', ['create', 'priorityclass', 'zero', '--value=0', '--preemption-policy=Never']],
+  ['poddisruptionbudget', ['create', 'poddisruptionbudget', 'p', '--selector=app=x', '--min-available=1']],
+  ['poddisruptionbudget-percent', ['create', 'poddisruptionbudget', 'pp', '--selector=app=x', '--max-unavailable=50%']],
+  ['ingress', ['create', 'ingress', 'ing', '--rule=foo.example/bar*=svc:8080,tls=secret', '--class=nginx']],
 ];
 
 /** Versions whose generators send protobuf; each is skipped (with its reason) if absent. */
@@ -157,6 +157,14 @@ function handle(req: IncomingMessage, body: Buffer, res: ServerResponse, capture
   else respond(res, 404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404, message: `${path} not found` });
 }
 
+function installed(version: string): boolean {
+  try {
+    return existsSync(kubectlBinary(version));
+  } catch {
+    return false; // no kubectl on PATH at all
+  }
+}
+
 describe('protobuf bodies from the real kubectl', () => {
   let server: Server;
   let dir: string;
@@ -193,18 +201,18 @@ describe('protobuf bodies from the real kubectl', () => {
   });
 
   for (const version of VERSIONS) {
-    const missing = existsSync(kubectlBinary(version)) ? false : `kubectl ${version} is not installed`;
+    const missing = installed(version) ? false : `kubectl ${version} is not installed`;
     describe(`kubectl ${version}`, { skip: missing }, () => {
       for (const [name, args] of GENERATORS) {
-        it(`create ${args.slice(0, args[0] === 'secret' || args[0] === 'service' ? 2 : 1).join(' ')} (${name})`, async () => {
+        it(`kubectl ${args.slice(0, args[1] === 'secret' || args[1] === 'service' ? 3 : 2).join(' ')} (${name})`, async () => {
           // Flags go before `--`, after which come the container's command and arguments.
           const split = args.includes('--') ? args.indexOf('--') : args.length;
           const dryRun = [...args.slice(0, split), '--dry-run=client', '-o', 'json', ...args.slice(split)];
-          const printed = await kubectl({ kubeconfig }, ['create', ...dryRun], { version });
+          const printed = await kubectl({ kubeconfig }, dryRun, { version });
           assert.equal(printed.code, 0, printed.stderr);
 
           captures.length = 0;
-          const created = await kubectl({ kubeconfig }, ['create', ...args], { version });
+          const created = await kubectl({ kubeconfig }, [...args], { version });
           assert.equal(created.code, 0, created.stderr);
           assert.equal(captures.length, 1, `expected one POST, got ${captures.map((c) => c.path).join(', ')}`);
           const [capture] = captures as [Capture];
@@ -214,11 +222,30 @@ describe('protobuf bodies from the real kubectl', () => {
           assert.deepStrictEqual(decodeProtobufBody(capture.body).object, expected);
 
           if (WRITE_FIXTURES) {
-            const fixture = { kubectl: version, command: ['kubectl', 'create', ...args], protobuf: capture.body.toString('base64'), json: expected };
+            const fixture = { kubectl: version, command: ['kubectl', ...args], protobuf: capture.body.toString('base64'), json: expected };
             await writeFile(join(FIXTURES, `kubectl-${version}-${name}.json`), `${JSON.stringify(fixture, null, 2)}\n`);
           }
         });
       }
+
+      it('kubectl create token (TokenRequest, which has no --dry-run)', async () => {
+        captures.length = 0;
+        // The capture server echoes the request, whose status has no token: kubectl fails after
+        // sending it, which does not matter here.
+        await kubectl({ kubeconfig }, ['create', 'token', 'sa', '--duration=1h', '--audience=a', '--audience=b'], { version });
+        assert.equal(captures.length, 1);
+        const [capture] = captures as [Capture];
+        assert.equal(capture.path, '/api/v1/namespaces/default/serviceaccounts/sa/token');
+        assert.equal(capture.contentType, PROTOBUF);
+        assert.deepStrictEqual(decodeProtobufBody(capture.body).object, {
+          apiVersion: 'authentication.k8s.io/v1',
+          kind: 'TokenRequest',
+          metadata: {},
+          // expirationSeconds is a pointer; status.token has no omitempty, so "" stays.
+          spec: { audiences: ['a', 'b'], expirationSeconds: 3600 },
+          status: { token: '' },
+        });
+      });
     });
   }
 });

@@ -64,6 +64,27 @@ describe('declarative kubectl', () => {
         await ok(['apply', '-f', '-'], `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${ns}\n`);
       });
 
+      it('creates with every generator (protobuf bodies on 1.32+)', async () => {
+        const generators: [string[], RegExp][] = [
+          [['create', 'deployment', 'gen-d', '--image=nginx', '--replicas=3', '--port=80'], /deployment.apps\/gen-d created/],
+          [['create', 'configmap', 'gen-c', '--from-literal=a=b'], /configmap\/gen-c created/],
+          [['create', 'secret', 'generic', 'gen-s', '--from-literal=k=v'], /secret\/gen-s created/],
+          [['create', 'job', 'gen-j', '--image=busybox', '--', 'echo', 'hi'], /job.batch\/gen-j created/],
+          [['create', 'cronjob', 'gen-cj', '--image=busybox', '--schedule=*/5 * * * *', '--', 'date'], /cronjob.batch\/gen-cj created/],
+          [['create', 'service', 'clusterip', 'gen-svc', '--tcp=80:8080'], /service\/gen-svc created/],
+          [['create', 'serviceaccount', 'gen-sa'], /serviceaccount\/gen-sa created/],
+          [['create', 'role', 'gen-r', '--verb=get', '--resource=pods'], /role.rbac.authorization.k8s.io\/gen-r created/],
+          [['create', 'rolebinding', 'gen-rb', '--role=gen-r', '--user=u'], /rolebinding.rbac.authorization.k8s.io\/gen-rb created/],
+          [['create', 'quota', 'gen-q', '--hard=pods=10'], /resourcequota\/gen-q created/],
+          [['create', 'poddisruptionbudget', 'gen-p', '--selector=app=x', '--min-available=1'], /poddisruptionbudget.policy\/gen-p created/],
+        ];
+        for (const [args, expected] of generators) assert.match(await ok(args), expected);
+        assert.equal(await jsonpath('deploy/gen-d', '{.spec.replicas} {.spec.template.spec.containers[0].ports[0].containerPort}'), '3 80');
+        assert.equal(await jsonpath('secret/gen-s', '{.data.k}'), Buffer.from('v').toString('base64'));
+        assert.equal(await jsonpath('svc/gen-svc', '{.spec.ports[0].targetPort}'), '8080');
+        assert.match(await ok(['auth', 'can-i', 'create', 'pods']), /^yes$/m);
+      });
+
       it('applies: create, unchanged, change, field removal', async () => {
         assert.match(await ok(['apply', '-f', '-'], deployment(ns, 'nginx:1.27', { A: '1', B: '2' })), /deployment.apps\/web created/);
         assert.match(await ok(['apply', '-f', '-'], deployment(ns, 'nginx:1.27', { A: '1', B: '2' })), /deployment.apps\/web unchanged/);

@@ -5,6 +5,7 @@
 import { parse as parseYaml } from 'yaml';
 import { badRequest, StatusError, unsupportedMediaType } from './errors.ts';
 import { bodyFormat, type BodyFormat } from './negotiate.ts';
+import { decodeProtobufBody, ProtobufError } from './protobuf/index.ts';
 import { depthExceeds, MAX_DEPTH } from './object-meta.ts';
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -44,15 +45,27 @@ export function parseDocument(body: Uint8Array | undefined, format: BodyFormat, 
 /** Decodes a create/update body into an object. */
 export function decodeObject(body: Uint8Array | undefined, contentType: string | undefined): Record<string, unknown> {
   const format = bodyFormat(contentType);
-  if (format === 'protobuf') {
-    throw new StatusError(415, 'UnsupportedMediaType', 'protobuf request bodies are not supported yet; send application/json');
-  }
+  if (format === 'protobuf') return decodeProtobuf(body);
   if (format !== 'json' && format !== 'yaml') throw unsupportedMediaType(contentType ?? '');
   const value = parseDocument(body, format);
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw badRequest(`Object 'Kind' is missing in '${truncate(text(body))}'`);
   }
   return value as Record<string, unknown>;
+}
+
+/** A protobuf body, as the object its JSON form would be. */
+function decodeProtobuf(body: Uint8Array | undefined): Record<string, unknown> {
+  if (!body || body.length === 0) throw badRequest('the request body is empty');
+  try {
+    const { object } = decodeProtobufBody(body);
+    return object;
+  } catch (error) {
+    if (!(error instanceof ProtobufError)) throw error;
+    // A kind without protobuf support may be sent again as JSON; broken bytes may not.
+    if (error.code === 'UNSUPPORTED_KIND') throw new StatusError(415, 'UnsupportedMediaType', error.message);
+    throw badRequest(`error decoding protobuf body: ${error.message}`);
+  }
 }
 
 function truncate(s: string): string {

@@ -153,6 +153,12 @@ describe('decodeProtobufBody', () => {
     assert.deepEqual(configMap, { apiVersion: 'v1', kind: 'ConfigMap', data: { a: '' }, binaryData: { b: '' } });
   });
 
+  it('makes every map key an own member, __proto__ included, as JSON.parse does', () => {
+    const configMap = decode(body('v1', 'ConfigMap', entry(2, '__proto__', str(2, 'x')), entry(2, 'b', str(2, 'y'))));
+    assert.deepStrictEqual(configMap.data, JSON.parse('{"__proto__":"x","b":"y"}'));
+    assert.equal(Object.getPrototypeOf(configMap.data), Object.prototype);
+  });
+
   it('skips unknown fields of every wire type', () => {
     const unknown = [
       ...int(90, 7),
@@ -208,6 +214,12 @@ describe('decodeProtobufBody', () => {
     assertProtobufError(() => decode(body('v1', 'Namespace', msg(1, raw(1, [0xc3, 0x28])))), 'MALFORMED', /at metadata\.name: string field is not valid UTF-8/);
     assertProtobufError(() => decode(body('v1', 'Namespace', [0x00, 0x00])), 'MALFORMED', /field number 0/);
     assertProtobufError(() => decode(body('v1', 'Namespace', [...key(1, 7)])), 'MALFORMED', /wire type 7/);
+    // The inline VolumeSource adds no segment: the path is the JSON path.
+    assertProtobufError(
+      () => decode(body('v1', 'Pod', msg(2, msg(1, str(1, 'v'), msg(2, msg(2, int(1, 1))))))),
+      'MALFORMED',
+      /at spec\.volumes\[0\]\.emptyDir: field medium \(1\) of corev1\.EmptyDirVolumeSource has wire type 0, expected 2/,
+    );
   });
 
   it('answers every truncation of a real body with a ProtobufError, never another exception', () => {

@@ -72,11 +72,12 @@ export class MessageDecoder {
           `field ${field.json} (${key >>> 3}) of ${spec.name} has wire type ${wire}, expected ${expected}`,
         );
       }
-      this.#path.push(field.json);
+      // An inline struct has no name in JSON, so it adds nothing to the path.
+      if (!field.inline) this.#path.push(field.json);
       if (field.shape === 'repeated') this.#repeated(reader, field, target, packed);
       else if (field.shape === 'map') this.#mapEntry(reader.bytes(), field, target);
       else this.#single(reader, field, target);
-      this.#path.pop();
+      if (!field.inline) this.#path.pop();
     }
   }
 
@@ -135,8 +136,11 @@ export class MessageDecoder {
     const existing = target[field.json];
     const map: JsonObject = isObject(existing) ? existing : {};
     target[field.json] = map;
-    // Go fills an absent map value with the zero value, which JSON then prints.
-    map[key] = value ?? zeroMapValue(field.type);
+    // Go fills an absent map value with the zero value, which JSON then prints. A key such as
+    // `__proto__` must become an own member, as JSON.parse makes it, not the object's prototype.
+    const member = value ?? zeroMapValue(field.type);
+    if (key === '__proto__') Object.defineProperty(map, key, { value: member, enumerable: true, writable: true, configurable: true });
+    else map[key] = member;
   }
 
   #mapValue(reader: WireReader, type: FieldType): unknown {

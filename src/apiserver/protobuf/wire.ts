@@ -167,8 +167,17 @@ export class WireReader {
   }
 }
 
+/** Below this length, ASCII text is decoded by hand: TextDecoder's call overhead dominates. */
+const SHORT_STRING = 64;
+
 /** UTF-8 text; invalid sequences are an error, as they are for a JSON body. */
 export function decodeUtf8(bytes: Uint8Array): string {
+  if (bytes.length <= SHORT_STRING) {
+    let ascii = '';
+    let i = 0;
+    for (; i < bytes.length && bytes[i]! < 0x80; i++) ascii += String.fromCharCode(bytes[i]!);
+    if (i === bytes.length) return ascii;
+  }
   try {
     return utf8.decode(bytes);
   } catch {

@@ -59,6 +59,8 @@ function decodeProtobuf(body: Uint8Array | undefined): Record<string, unknown> {
   if (!body || body.length === 0) throw badRequest('the request body is empty');
   try {
     const { object } = decodeProtobufBody(body);
+    // Messages bound the nesting, but JSON carried inside a RawExtension is not bounded.
+    if (depthExceeds(object, MAX_DEPTH)) throw badRequest(`the object is nested too deeply (more than ${MAX_DEPTH} levels)`);
     return object;
   } catch (error) {
     if (!(error instanceof ProtobufError)) throw error;

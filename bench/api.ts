@@ -10,11 +10,11 @@
  * ConfigMaps of ~1 KiB. Latency is measured in the client, request start to last body byte.
  */
 import { randomBytes } from 'node:crypto';
-import { cleanup, startServer, type TestServer } from '../test/helpers/cluster.ts';
 import { ApiClient, readKubeconfig, type Credentials } from './lib/client.ts';
 import { fileSystemOf, machineLine } from './lib/machine.ts';
 import { cpuBetween, cpuSnapshot, runBench, waitForQuietMachine } from './lib/process.ts';
 import { ms, summarize, type Summary } from './lib/stats.ts';
+import { BenchServer } from './lib/server.ts';
 import { markdownTable } from './lib/table.ts';
 
 const LEVELS = [1, 10, 100];
@@ -182,13 +182,13 @@ function pct(fraction: number): string {
   return `${Math.round(fraction * 100)}%`;
 }
 
-let server: TestServer | undefined;
+const bench = new BenchServer();
 
 await runBench(
   async () => {
     const began = performance.now();
     const loadBefore = await waitForQuietMachine();
-    server = await startServer();
+    const server = await bench.start();
     const pid = server.process.pid!;
     const credentials = await readKubeconfig(server.kubeconfig);
     console.error(`skiff server pid ${pid} at ${server.url}; warming up…`);
@@ -270,5 +270,5 @@ await runBench(
         `Run took ${((performance.now() - began) / 1000).toFixed(0)} s.`,
     );
   },
-  () => cleanup(server),
+  () => bench.dispose(),
 );

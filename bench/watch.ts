@@ -8,11 +8,11 @@
  *
  * Writer and watchers live in this process, so both times come from one monotonic clock.
  */
-import { cleanup, startServer, type TestServer } from '../test/helpers/cluster.ts';
 import { ApiClient, readKubeconfig, type WatchHandle } from './lib/client.ts';
 import { fileSystemOf, machineLine } from './lib/machine.ts';
 import { cpuBetween, cpuSnapshot, rssBytes, runBench, waitForQuietMachine } from './lib/process.ts';
 import { mib, ms, summarize } from './lib/stats.ts';
+import { BenchServer } from './lib/server.ts';
 import { markdownTable } from './lib/table.ts';
 
 const WATCHERS = 1000;
@@ -34,7 +34,7 @@ interface ConfigMap {
 
 const sleep = (msDelay: number) => new Promise((r) => setTimeout(r, Math.max(0, msDelay)));
 
-let server: TestServer | undefined;
+const bench = new BenchServer();
 const watches: WatchHandle[] = [];
 let writer: ApiClient | undefined;
 let watchClient: ApiClient | undefined;
@@ -42,7 +42,7 @@ let watchClient: ApiClient | undefined;
 await runBench(
   async () => {
     const loadBefore = await waitForQuietMachine();
-    server = await startServer();
+    const server = await bench.start();
     const pid = server.process.pid!;
     const credentials = await readKubeconfig(server.kubeconfig);
     // A connection per update: a PUT never waits in the client for a free socket, so its send
@@ -208,6 +208,6 @@ await runBench(
     for (const w of watches) w.close();
     watchClient?.close();
     writer?.close();
-    await cleanup(server);
+    await bench.dispose();
   },
 );

@@ -12,6 +12,7 @@ function kind(group: string, plural: string): ResourceDef {
 test('every kind upstream serves in these groups is defined, once', () => {
   const ids = builtinKinds.map((d) => `${d.group || 'core'}/${d.version}/${d.plural}`).sort();
   assert.deepEqual(ids, [
+    'apiextensions.k8s.io/v1/customresourcedefinitions',
     'apps/v1/daemonsets',
     'apps/v1/deployments',
     'apps/v1/replicasets',
@@ -116,6 +117,7 @@ test('short names and the "all" category are upstream\'s', () => {
     'rbac.authorization.k8s.io/roles': '',
     'scheduling.k8s.io/priorityclasses': 'pc',
     'storage.k8s.io/storageclasses': 'sc',
+    'apiextensions.k8s.io/customresourcedefinitions': 'crd,crds',
   });
   const inAll = [...new Set(builtinKinds.filter((d) => d.categories.includes('all')).map((d) => d.plural))].sort();
   assert.deepEqual(inAll, [
@@ -125,7 +127,7 @@ test('short names and the "all" category are upstream\'s', () => {
 
 test('cluster-scoped kinds are namespaces, nodes, persistent volumes, cluster RBAC and the classes', () => {
   assert.deepEqual(builtinKinds.filter((d) => !d.namespaced).map((d) => d.plural).sort(), [
-    'clusterrolebindings', 'clusterroles', 'ingressclasses', 'namespaces', 'nodes', 'persistentvolumes', 'priorityclasses',
+    'clusterrolebindings', 'clusterroles', 'customresourcedefinitions', 'ingressclasses', 'namespaces', 'nodes', 'persistentvolumes', 'priorityclasses',
     'runtimeclasses', 'storageclasses',
   ]);
 });

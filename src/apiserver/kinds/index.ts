@@ -7,6 +7,7 @@
  */
 import type { ResourceDef } from '../resource.ts';
 import { dns1035LabelErrors, dns1123LabelErrors, dns1123SubdomainErrors, isValidPathSegmentName } from '../validation/index.ts';
+import { apiextensionsKinds } from './apiextensions.ts';
 import { appsKinds } from './apps.ts';
 import { autoscalingKinds } from './autoscaling.ts';
 import { batchKinds } from './batch.ts';
@@ -40,6 +41,7 @@ export const builtinKinds: ResourceDef[] = [
   ...schedulingKinds,
   ...storageKinds,
   ...nodeKinds,
+  ...apiextensionsKinds,
 ];
 
 /** Upstream limits CronJob names so the names of their Jobs (name + `-` + 8 digits + more) stay labels. */

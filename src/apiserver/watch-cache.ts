@@ -30,6 +30,17 @@ export class CachedObject {
   get json(): string {
     return (this.#json ??= JSON.stringify(this.object));
   }
+
+  #lines: Map<string, Buffer> | undefined;
+
+  /** The watch event line `{"type":…,"object":…}\n` as bytes, made once per event type and
+   * shared by every watcher it is sent to. */
+  line(type: string): Buffer {
+    this.#lines ??= new Map();
+    let line = this.#lines.get(type);
+    if (!line) this.#lines.set(type, (line = Buffer.from(`{"type":"${type}","object":${this.json}}\n`)));
+    return line;
+  }
 }
 
 export type CacheEventType = 'ADDED' | 'MODIFIED' | 'DELETED';

@@ -74,9 +74,9 @@ export async function watchStream(
   const keyPrefix = namespace === undefined ? prefix : `${prefix}${namespace}/`;
   const contentType = rendering.as === 'Table' ? `application/json;as=Table;v=${rendering.version};g=meta.k8s.io` : 'application/json';
   let headersSent = false;
-  const encode = (type: CacheEventType | 'BOOKMARK' | 'ERROR', cached: CachedObject | undefined, raw?: unknown): string => {
+  const encode = (type: CacheEventType | 'BOOKMARK' | 'ERROR', cached: CachedObject | undefined, raw?: unknown): string | Uint8Array => {
     if (raw !== undefined) return `{"type":"${type}","object":${JSON.stringify(raw)}}\n`;
-    if (rendering.as === 'object') return `{"type":"${type}","object":${cached!.json}}\n`;
+    if (rendering.as === 'object') return cached!.line(type);
     const object: KubeObject = cached!.object;
     if (rendering.as === 'PartialObjectMetadata') {
       return `{"type":"${type}","object":${JSON.stringify(partialMetadata(object, rendering.version))}}\n`;

@@ -24,7 +24,7 @@ export interface EventStream {
    * Starts the stream. `write` sends one chunk; `end` closes the response. Returns a function
    * that stops the stream when the client goes away (after which nothing is written).
    */
-  start(write: (chunk: string) => void, end: () => void): () => void;
+  start(write: (chunk: string | Uint8Array) => void, end: () => void): () => void;
 }
 
 /** One API response: a whole body or an event stream. */

@@ -41,6 +41,8 @@ export interface Transport {
   ): Promise<() => void>;
 }
 
+const decoder = new TextDecoder();
+
 /** The in-process transport over an API server's `handle`. */
 export class LocalTransport implements Transport {
   readonly #handle: (request: ApiRequest) => Promise<ApiResponse>;
@@ -67,7 +69,8 @@ export class LocalTransport implements Transport {
     }
     return response.stream.start(
       (chunk) => {
-        for (const line of chunk.split('\n')) if (line) onEvent(JSON.parse(line) as WatchEventMessage<T>);
+        const text = typeof chunk === 'string' ? chunk : decoder.decode(chunk);
+        for (const line of text.split('\n')) if (line) onEvent(JSON.parse(line) as WatchEventMessage<T>);
       },
       onEnd,
     );

@@ -135,12 +135,13 @@ export function portNumOrNameErrors(value: unknown, field: string): FieldError[]
 export const PORT_PROTOCOLS = ['SCTP', 'TCP', 'UDP'] as const;
 
 const CONFIG_KEY_FMT = '[-._a-zA-Z0-9]+';
+const CONFIG_KEY = new RegExp(`^${CONFIG_KEY_FMT}$`);
 
 /** Upstream's `IsConfigMapKey`: keys of ConfigMap and Secret data. */
 export function configKeyErrors(k: string): string[] {
   const errors: string[] = [];
   if (Buffer.byteLength(k, 'utf8') > 253) errors.push('must be no more than 253 characters');
-  if (!new RegExp(`^${CONFIG_KEY_FMT}$`).test(k)) {
+  if (!CONFIG_KEY.test(k)) {
     errors.push(
       "a valid config key must consist of alphanumeric characters, '-', '_' or '.' " +
         `(e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '${CONFIG_KEY_FMT}')`,

@@ -301,7 +301,13 @@ class SqliteBackend implements Backend {
       }
       this.#expiryTimer.schedule(soonest);
     }
-    if (applied.events.length > 0) this.#hub.publish(applied.events);
+    if (applied.events.length > 0) {
+      // Watchers hear of the batch after its writers have their answers: a large fan-out never
+      // delays an acknowledgement. Batches are still published in commit order, and the hub
+      // drops events a watcher has already replayed from the log.
+      const events = applied.events;
+      setImmediate(() => this.#hub.publish(events));
+    }
     return applied.outcomes;
   }
 

@@ -7,7 +7,9 @@
  * writes committed before it. The chunk that comes back short has reached the committed
  * revision, and the watcher turns live in that same synchronous step, before any further commit
  * can run. Invariant this relies on: no commit ever runs synchronously inside a watcher's
- * `onEvents` (commits only run from the group-commit queue's own `setImmediate`).
+ * `onEvents` (commits only run from the group-commit queue's own `setImmediate`). Batches are
+ * published a moment after their commit, in commit order; `publish` skips events below a
+ * watcher's `next`, so a watcher that replayed them from the log meanwhile gets no duplicate.
  */
 
 import type { Watch, WatchEvent, WatchOptions } from '../backend.ts';

@@ -54,6 +54,16 @@ describe('skiff server', () => {
     assert.equal((await readFile(tokenFile, 'utf8')).trim(), token);
     const got = await kubectl(again, ['get', 'configmap', 'counted', '-o', 'jsonpath={.data.k}']);
     assert.equal(got.stdout, 'counted', got.stderr);
+    // A watch from a revision before the restart is older than the new server's history: the
+    // stream carries one ERROR event with a 410 Expired Status, and ends.
+    const api2 = apiClient(again.kubeconfig);
+    const old = await api2.request('GET', '/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=1');
+    api2.close();
+    assert.equal(old.status, 200);
+    const event = JSON.parse(old.body.trim());
+    assert.equal(event.type, 'ERROR');
+    assert.equal(event.object.code, 410);
+    assert.equal(event.object.reason, 'Expired');
   });
 
   it('keeps every acknowledged write across kill -9, and revisions never go backwards', async () => {

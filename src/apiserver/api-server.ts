@@ -11,6 +11,7 @@ import { Metrics } from './metrics.ts';
 import { decode, ObjectStore } from './object-store.ts';
 import { ResourceRegistry } from './registry.ts';
 import { Compactor } from './compactor.ts';
+import { CrdController } from './crd-controller.ts';
 import { forbidden } from './errors.ts';
 import { reviewerFor } from './reviews.ts';
 import { ServiceAllocator } from './service-allocator.ts';
@@ -47,6 +48,7 @@ export class ApiServer {
   #listener: Listener | undefined;
   #ready = false;
   readonly #compactor: Compactor;
+  #crds: CrdController | undefined;
 
   constructor(options: ApiServerOptions) {
     this.#options = options;
@@ -98,6 +100,8 @@ export class ApiServer {
       ...(this.#options.minRequestTimeoutSeconds ? { minRequestTimeoutSeconds: this.#options.minRequestTimeoutSeconds } : {}),
     });
     await this.#bootstrap();
+    this.#crds = new CrdController(this.#cache, this.registry, (request) => this.handle(request));
+    this.#crds.start();
     this.#compactor.start(this.#options.compactionIntervalMs, (error) => console.error('skiff: compaction failed:', error));
     this.#listener = await listen(this.#options.listen, (request) => this.handle(request));
     this.#ready = true;
@@ -120,6 +124,7 @@ export class ApiServer {
   async stop(): Promise<void> {
     this.#ready = false;
     this.#compactor.stop();
+    this.#crds?.stop();
     await this.#listener?.close();
     this.#cache.stop();
   }

@@ -21,6 +21,8 @@ export class BenchServer {
 
   /** Kills the server, if it runs, and removes its data dir. Safe to call more than once. */
   async dispose(): Promise<void> {
+    // A graceful stop first, so that a server run with --cpu-prof (NODE_OPTIONS) writes its profile.
+    await this.#server?.stop();
     await cleanup(this.#server);
     if (this.#dataDir) await rm(this.#dataDir, { recursive: true, force: true });
   }

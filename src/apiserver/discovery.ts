@@ -82,3 +82,74 @@ export function resourceList(registry: ResourceRegistry, gv: string): Record<str
     resources: defs.flatMap(resourceEntries),
   };
 }
+
+/** The aggregated discovery versions Skiff answers (`apidiscovery.k8s.io`). */
+export type AggregatedVersion = 'v2' | 'v2beta1';
+
+/**
+ * The aggregated discovery version the client asked for in `Accept`, if any — kubectl ≥ 1.26
+ * asks `/api` and `/apis` for an `APIGroupDiscoveryList` first, which saves it one request per
+ * group-version.
+ */
+export function aggregatedVersion(accept: string | undefined): AggregatedVersion | undefined {
+  for (const part of (accept ?? '').split(',')) {
+    const params = new Map(
+      part
+        .split(';')
+        .slice(1)
+        .map((p) => p.trim().split('=') as [string, string]),
+    );
+    if (params.get('g') !== 'apidiscovery.k8s.io' || params.get('as') !== 'APIGroupDiscoveryList') continue;
+    const v = params.get('v');
+    if (v === 'v2' || v === 'v2beta1') return v;
+  }
+  return undefined;
+}
+
+/** The content type of an aggregated discovery answer. */
+export function aggregatedContentType(version: AggregatedVersion): string {
+  return `application/json;g=apidiscovery.k8s.io;v=${version};as=APIGroupDiscoveryList`;
+}
+
+function resourceDiscovery(def: ResourceDef): Record<string, unknown> {
+  const gvk = { group: def.group, version: def.version, kind: def.kind };
+  const entry: Record<string, unknown> = {
+    resource: def.plural,
+    responseKind: gvk,
+    scope: def.namespaced ? 'Namespaced' : 'Cluster',
+    singularResource: def.singular,
+    verbs: def.review ? ['create'] : VERBS,
+  };
+  if (def.shortNames.length) entry.shortNames = def.shortNames;
+  if (def.categories.length) entry.categories = def.categories;
+  const subresources: Record<string, unknown>[] = [];
+  if (def.subresources.status) subresources.push({ subresource: 'status', responseKind: gvk, verbs: ['get', 'patch', 'update'] });
+  if (def.subresources.scale) {
+    subresources.push({ subresource: 'scale', responseKind: { group: 'autoscaling', version: 'v1', kind: 'Scale' }, verbs: ['get', 'patch', 'update'] });
+  }
+  if (def.group === '' && def.plural === 'namespaces') subresources.push({ subresource: 'finalize', responseKind: gvk, verbs: ['update'] });
+  if (subresources.length) entry.subresources = subresources;
+  return entry;
+}
+
+/**
+ * `/api` (`core`) or `/apis` as an `APIGroupDiscoveryList`: every group with its versions in
+ * order of preference, each with its resources — the same facts as the per-group-version
+ * documents, from the same registry.
+ */
+export function aggregatedDiscovery(registry: ResourceRegistry, which: 'core' | 'apis', version: AggregatedVersion): Record<string, unknown> {
+  const groups = which === 'core' ? [{ name: '', versions: ['v1'] }] : registry.groups();
+  return {
+    kind: 'APIGroupDiscoveryList',
+    apiVersion: `apidiscovery.k8s.io/${version}`,
+    metadata: {},
+    items: groups.map((g) => ({
+      metadata: { name: g.name, creationTimestamp: null },
+      versions: g.versions.map((v) => ({
+        version: v,
+        resources: registry.inGroupVersion(g.name === '' ? v : `${g.name}/${v}`).map(resourceDiscovery),
+        freshness: 'Current',
+      })),
+    })),
+  };
+}

@@ -97,8 +97,14 @@ export class ApiHandler {
     }
     if (path === '/version') return json(200, discovery.versionInfo());
     if (path === '/metrics') return { status: 200, contentType: 'text/plain; version=0.0.4', body: this.#deps.metrics.render() };
-    if (path === '/api') return json(200, discovery.coreVersions(serverAddress));
-    if (path === '/apis') return json(200, discovery.groupList(registry));
+    if (path === '/api' || path === '/apis') {
+      const aggregated = discovery.aggregatedVersion(request.accept);
+      if (aggregated) {
+        const doc = discovery.aggregatedDiscovery(registry, path === '/api' ? 'core' : 'apis', aggregated);
+        return { status: 200, contentType: discovery.aggregatedContentType(aggregated), body: JSON.stringify(doc) };
+      }
+      return json(200, path === '/api' ? discovery.coreVersions(serverAddress) : discovery.groupList(registry));
+    }
     if (parts[0] === 'api' && parts.length === 2) {
       const doc = discovery.resourceList(registry, parts[1]!);
       if (doc) return json(200, doc);

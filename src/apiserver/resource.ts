@@ -89,6 +89,12 @@ export interface ResourceDef {
   group: string;
   version: string;
   kind: string;
+  /**
+   * The version objects are stored in, when the kind is served in several versions sharing one
+   * storage (custom resources); objects are converted to `version` on the way out. Default:
+   * `version`.
+   */
+  storageVersion?: string;
   /** Lower-case plural used in URLs and storage keys: `pods`, `deployments`. */
   plural: string;
   /** Lower-case singular: `pod`. */

@@ -210,5 +210,8 @@ function resourceDef(crd: CustomResourceDefinition, version: CustomResourceDefin
  * a strategic merge patch of a custom resource with 415 (JSON patch, merge patch and apply only).
  */
 export function resourceDefsFromCrd(crd: CustomResourceDefinition): ResourceDef[] {
-  return crd.spec.versions.filter((v) => v.served).map((v) => resourceDef(crd, v));
+  const storage = crd.spec.versions.find((v) => v.storage)?.name;
+  return crd.spec.versions
+    .filter((v) => v.served)
+    .map((v) => ({ ...resourceDef(crd, v), ...(storage && storage !== v.name ? { storageVersion: storage } : {}) }));
 }

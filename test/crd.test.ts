@@ -69,6 +69,35 @@ describe('custom resources', () => {
     assert.equal(await ok(['get', 'ct', '-l', 'team=ops', '-o', 'name']), 'crontab.stable.example.com/nightly\n');
   });
 
+  it('serves several versions from one storage version', async () => {
+    const version = (name: string, storage: boolean) => ({
+      name,
+      served: true,
+      storage,
+      schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: { size: { type: 'string' } } } } } },
+    });
+    const crd = {
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name: 'widgets.example.com' },
+      spec: {
+        group: 'example.com',
+        scope: 'Namespaced',
+        names: { plural: 'widgets', singular: 'widget', kind: 'Widget' },
+        versions: [version('v1beta1', false), version('v1', true)],
+      },
+    };
+    await ok(['apply', '-f', '-'], JSON.stringify(crd));
+    await ok(['wait', '--for=condition=Established', 'crd/widgets.example.com', '--timeout=10s']);
+    await ok(['create', '-f', '-'], JSON.stringify({ apiVersion: 'example.com/v1beta1', kind: 'Widget', metadata: { name: 'w', namespace: 'default' }, spec: { size: 'L' } }));
+    assert.equal(await ok(['get', 'widgets.v1.example.com', 'w', '-o', 'jsonpath={.apiVersion} {.spec.size}']), 'example.com/v1 L');
+    assert.equal(await ok(['get', 'widgets.v1beta1.example.com', 'w', '-o', 'jsonpath={.apiVersion}']), 'example.com/v1beta1');
+    // kubectl prefers the newest version (v1 sorts before v1beta1), as upstream orders them.
+    assert.equal(await ok(['get', 'widget', 'w', '-o', 'jsonpath={.apiVersion}']), 'example.com/v1');
+    const stored = JSON.parse(await ok(['get', 'crd', 'widgets.example.com', '-o', 'jsonpath={.status.storedVersions}']));
+    assert.deepEqual(stored, ['v1']);
+  });
+
   it('deletes the custom resources with their CRD and stops serving them', async () => {
     await ok(['delete', 'crd', 'crontabs.stable.example.com', '--timeout=30s']);
     const gone = await k(['get', 'crontabs']);

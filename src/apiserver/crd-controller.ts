@@ -76,6 +76,8 @@ export class CrdController {
       return;
     }
     this.#unserve(crd.metadata.name);
+    // Discovery lists a group's versions in registration order, and clients prefer the first.
+    defs.sort((a, b) => compareKubeVersions(a.version, b.version));
     for (const def of defs) {
       if (this.#registry.lookup(def.group, def.version, def.plural)) {
         // A built-in or another CRD already serves this path: upstream refuses the names.
@@ -174,4 +176,24 @@ export class CrdController {
     const text = typeof response.body === 'string' ? response.body : new TextDecoder().decode(response.body);
     return { status: response.status, body: text ? JSON.parse(text) : undefined };
   }
+}
+
+/**
+ * Upstream's kube-aware version order: GA before beta before alpha, higher numbers first within
+ * each (`v10`, `v2`, `v1`, `v11beta2`, `v10beta3`, `v3beta1`, `v12alpha1`), then anything else
+ * alphabetically.
+ */
+export function compareKubeVersions(a: string, b: string): number {
+  const rank = (v: string): [number, number, number, string] => {
+    const m = /^v(\d+)(?:(alpha|beta)(\d+))?$/.exec(v);
+    if (!m) return [3, 0, 0, v];
+    const stage = m[2] === undefined ? 0 : m[2] === 'beta' ? 1 : 2;
+    return [stage, -Number(m[1]), -Number(m[3] ?? 0), v];
+  };
+  const [x, y] = [rank(a), rank(b)];
+  for (let i = 0; i < 4; i++) {
+    if (x[i]! < y[i]!) return -1;
+    if (x[i]! > y[i]!) return 1;
+  }
+  return 0;
 }

@@ -22,6 +22,7 @@ import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, PatchError, 
 import type { ResourceRegistry } from './registry.ts';
 import { parseResourcePath, type ResourceRequest } from './request-info.ts';
 import { groupVersion, type KubeObject, type ResourceDef } from './resource.ts';
+import { convertOut, converts } from './conversion.ts';
 import { buildFilter } from './filter.ts';
 import { partialMetadata, toTable, type IncludeObject } from './table.ts';
 import { watchStream, type WatchDeps } from './watch-stream.ts';
@@ -336,7 +337,9 @@ export class ApiHandler {
       });
     }
     // Cached objects already carry their JSON: the list is assembled without re-serializing.
-    const items = page.items.map((item) => (isCached(item) ? item.json : JSON.stringify(item)));
+    const items = converts(def)
+      ? page.items.map((item) => JSON.stringify(convertOut(def, objectOf(item))))
+      : page.items.map((item) => (isCached(item) ? item.json : JSON.stringify(item)));
     const body = `{"kind":"${def.kind}List","apiVersion":"${groupVersion(def)}","metadata":${JSON.stringify(listMeta)},"items":[${items.join(',')}]}`;
     return { status: 200, contentType: JSON_TYPE, body };
   }
@@ -355,7 +358,7 @@ export class ApiHandler {
       const object = objectOf(item);
       try {
         const result = await this.#deps.store.delete(def, object.metadata?.namespace, object.metadata!.name!, options);
-        deleted.push(result.object);
+        deleted.push(convertOut(def, result.object));
       } catch (error) {
         // Gone meanwhile: that is what was asked for.
         if (!(error instanceof StatusError && error.code === 404)) throw error;
@@ -377,7 +380,8 @@ export class ApiHandler {
     });
   }
 
-  #render(status: number, def: ResourceDef, object: KubeObject, rendering: Rendering): ApiResponse {
+  #render(status: number, def: ResourceDef, stored: KubeObject, rendering: Rendering): ApiResponse {
+    const object = convertOut(def, stored);
     if (rendering.as === 'Table') {
       return json(status, toTable(def, [object], { resourceVersion: object.metadata?.resourceVersion ?? '' }, { includeObject: 'Metadata', noHeaders: false, version: rendering.version, now: this.#now() }));
     }

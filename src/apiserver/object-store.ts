@@ -21,6 +21,7 @@ import {
   StatusError,
   type ObjectRef,
 } from './errors.ts';
+import { storageGroupVersion } from './conversion.ts';
 import { clone, generatedName, jsonEqual, meta, specPart } from './object-meta.ts';
 import { groupVersion, type FieldError, type KubeObject, type ResourceDef } from './resource.ts';
 import { validateObjectMeta, validateObjectMetaUpdate } from './validation/index.ts';
@@ -140,7 +141,7 @@ export class ObjectStore {
     delete m.deletionGracePeriodSeconds;
     if (def.generation) m.generation = 1;
     else delete m.generation;
-    object.apiVersion = groupVersion(def);
+    object.apiVersion = storageGroupVersion(def);
     object.kind = def.kind;
     def.defaults?.(object);
     def.prepareForCreate?.(object);

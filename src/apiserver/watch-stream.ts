@@ -11,6 +11,7 @@ import { buildFilter } from './filter.ts';
 import type { Rendering } from './negotiate.ts';
 import { parseRevision, type ObjectStore } from './object-store.ts';
 import { groupVersion, type KubeObject, type ResourceDef } from './resource.ts';
+import { convertOut, converts } from './conversion.ts';
 import { partialMetadata, toTable } from './table.ts';
 import { CompactedWindowError, RevisionTimeoutError, type CachedObject, type CacheEventType, type WatchCache } from './watch-cache.ts';
 
@@ -76,8 +77,10 @@ export async function watchStream(
   let headersSent = false;
   const encode = (type: CacheEventType | 'BOOKMARK' | 'ERROR', cached: CachedObject | undefined, raw?: unknown): string | Uint8Array => {
     if (raw !== undefined) return `{"type":"${type}","object":${JSON.stringify(raw)}}\n`;
-    if (rendering.as === 'object') return cached!.line(type);
-    const object: KubeObject = cached!.object;
+    if (rendering.as === 'object') {
+      return converts(def) ? `{"type":"${type}","object":${JSON.stringify(convertOut(def, cached!.object))}}\n` : cached!.line(type);
+    }
+    const object: KubeObject = convertOut(def, cached!.object);
     if (rendering.as === 'PartialObjectMetadata') {
       return `{"type":"${type}","object":${JSON.stringify(partialMetadata(object, rendering.version))}}\n`;
     }

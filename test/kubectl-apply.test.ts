@@ -122,6 +122,45 @@ describe('declarative kubectl', () => {
         assert.equal(await jsonpath('deploy/web', '{.spec.replicas}'), '4');
       });
 
+      it('waits for conditions, JSONPath values and deletion', async () => {
+        await ok(['patch', 'deployment', 'web', '--subresource=status', '--type=merge', '-p', '{"status":{"conditions":[{"type":"Available","status":"True","reason":"Test"}]}}']);
+        assert.match(await ok(['wait', '--for=condition=Available', 'deployment/web', '--timeout=10s']), /condition met/);
+        assert.match(await ok(['wait', '--for=jsonpath={.spec.replicas}=4', 'deployment/web', '--timeout=10s']), /condition met/);
+        await ok(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'short-lived' } }));
+        await ok(['delete', 'cm', 'short-lived', '--wait=false']);
+        const waited = await k(['wait', '--for=delete', 'cm/short-lived', '--timeout=10s']);
+        assert.equal(waited.code, 0, waited.stderr);
+      });
+
+      it('runs a custom resource through its life', async () => {
+        const group = `v${version.replace('.', '')}.example.com`;
+        const crd = {
+          apiVersion: 'apiextensions.k8s.io/v1',
+          kind: 'CustomResourceDefinition',
+          metadata: { name: `backups.${group}` },
+          spec: {
+            group,
+            scope: 'Namespaced',
+            names: { plural: 'backups', singular: 'backup', kind: 'Backup' },
+            versions: [{
+              name: 'v1',
+              served: true,
+              storage: true,
+              schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: { schedule: { type: 'string' }, keep: { type: 'integer', default: 7 } } } } } },
+              additionalPrinterColumns: [{ name: 'Schedule', type: 'string', jsonPath: '.spec.schedule' }, { name: 'Keep', type: 'integer', jsonPath: '.spec.keep' }],
+            }],
+          },
+        };
+        await ok(['apply', '-f', '-'], JSON.stringify(crd));
+        await ok(['wait', '--for=condition=Established', `crd/backups.${group}`, '--timeout=10s']);
+        await ok(['apply', '-f', '-'], JSON.stringify({ apiVersion: `${group}/v1`, kind: 'Backup', metadata: { name: 'nightly' }, spec: { schedule: '@daily' } }));
+        assert.match(await ok(['get', `backups.${group}`]), /^nightly\s+@daily\s+7\s*$/m);
+        await ok(['patch', `backups.${group}`, 'nightly', '--type=merge', '-p', '{"spec":{"keep":30}}']);
+        assert.equal(await jsonpath(`backups.${group}/nightly`, '{.spec.keep}'), '30');
+        await ok(['delete', `backups.${group}`, 'nightly']);
+        await ok(['delete', 'crd', `backups.${group}`]);
+      });
+
       it('deletes with --cascade', async () => {
         await ok(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'owner' } }));
         const uid = await jsonpath('cm/owner', '{.metadata.uid}');

@@ -91,12 +91,13 @@ export class ApiClient {
     });
   }
 
-  /** Sends one request; never throws for a status code (network errors reject). */
-  request(method: string, path: string, body?: unknown): Promise<ApiResult> {
+  /** Sends one request; never throws for a status code (network errors reject). The body is
+   * sent as JSON unless `contentType` says otherwise (e.g. a patch type). */
+  request(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<ApiResult> {
     const payload = body === undefined ? undefined : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
     const headers: Record<string, string> = { accept: 'application/json' };
     if (payload) {
-      headers['content-type'] = 'application/json';
+      headers['content-type'] = contentType;
       headers['content-length'] = String(payload.length);
     }
     return new Promise((resolve, reject) => {

@@ -76,6 +76,16 @@ describe('bad input', () => {
     expectStatus(await api.request('GET', `${NS}/configmaps?resourceVersion=abc&limit=1`), 400, 'BadRequest');
     expectStatus(await api.request('PUT', `${NS}/configmaps`, configMap('x')), 405, 'MethodNotAllowed');
 
+    // A key given twice: refused under fieldValidation=Strict, warned about by default.
+    const twice = '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"twice"},"data":{"a":"1","a":"2"}}';
+    const strict = await api.request('POST', `${NS}/configmaps?fieldValidation=Strict`, twice);
+    expectStatus(strict, 400, 'BadRequest');
+    assert.match(strict.json.message, /strict decoding error: duplicate field "data\.a"/);
+    const warned = await api.request('POST', `${NS}/configmaps`, twice);
+    assert.equal(warned.status, 201);
+    assert.match(warned.headers.warning ?? '', /duplicate field \\"data\.a\\"/);
+    assert.deepEqual(warned.json.data, { a: '2' });
+
     const created = await api.request('POST', `${NS}/configmaps`, configMap('target'));
     assert.equal(created.status, 201, created.body);
     expectStatus(await api.request('POST', `${NS}/configmaps`, configMap('target')), 409, 'AlreadyExists');

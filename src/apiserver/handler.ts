@@ -23,6 +23,7 @@ import type { ResourceRegistry } from './registry.ts';
 import { parseResourcePath, type ResourceRequest } from './request-info.ts';
 import { groupVersion, type KubeObject, type ResourceDef } from './resource.ts';
 import { convertOut, converts } from './conversion.ts';
+import { duplicateFields } from './duplicate-fields.ts';
 import { buildFilter } from './filter.ts';
 import { partialMetadata, toTable, type IncludeObject } from './table.ts';
 import { watchStream, type WatchDeps } from './watch-stream.ts';
@@ -164,8 +165,11 @@ export class ApiHandler {
           return this.#watch(request, def, info.namespace, name, rendering);
         }
         return this.#render(200, def, await this.#deps.store.get(def, info.namespace, name), rendering);
-      case 'PUT':
-        return this.#render(200, def, await this.#deps.store.update(def, info.namespace, name, decodeObject(request.body, request.contentType) as KubeObject, '', writeOptions(request)), rendering);
+      case 'PUT': {
+        const warnings = fieldWarnings(request, def);
+        const updated = await this.#deps.store.update(def, info.namespace, name, decodeObject(request.body, request.contentType) as KubeObject, '', writeOptions(request));
+        return withWarnings(this.#render(200, def, updated, rendering), warnings);
+      }
       case 'PATCH':
         return this.#render(200, def, await this.#patch(request, def, info.namespace, name, ''), rendering);
       case 'DELETE': {
@@ -243,9 +247,10 @@ export class ApiHandler {
 
   async #create(request: ApiRequest, def: ResourceDef, namespace: string | undefined, rendering: Rendering): Promise<ApiResponse> {
     if (def.namespaced && namespace === undefined) throw notFoundPath();
+    const warnings = fieldWarnings(request, def);
     const body = decodeObject(request.body, request.contentType) as KubeObject;
     const created = await this.#deps.store.create(def, namespace, body, writeOptions(request));
-    return this.#render(201, def, created, rendering);
+    return withWarnings(this.#render(201, def, created, rendering), warnings);
   }
 
   /** A create-only review: validated, answered with its status, never stored. */
@@ -429,6 +434,34 @@ function deleteOptions(request: ApiRequest): DeleteOptions {
   const orphan = request.query.get('orphanDependents');
   if (orphan !== null) options.orphanDependents = orphan === 'true';
   return options;
+}
+
+/**
+ * Server-side field validation (`fieldValidation=Strict|Warn|Ignore`, default Warn): a JSON
+ * body with a key given twice is refused under Strict (400, as upstream words it) and warned
+ * about under Warn. Returns the warnings.
+ */
+function fieldWarnings(request: ApiRequest, def: ResourceDef): string[] {
+  const directive = request.query.get('fieldValidation') ?? 'Warn';
+  if (directive !== 'Strict' && directive !== 'Warn' && directive !== 'Ignore') {
+    throw badRequest(`fieldValidation must be one of "Ignore", "Warn" or "Strict", got "${directive}"`);
+  }
+  if (directive === 'Ignore' || bodyFormat(request.contentType) !== 'json' || !request.body) return [];
+  let duplicates: string[];
+  try {
+    duplicates = duplicateFields(new TextDecoder().decode(request.body));
+  } catch {
+    return []; // not JSON: decoding the body reports that
+  }
+  const problems = duplicates.map((path) => `duplicate field "${path}"`);
+  if (problems.length > 0 && directive === 'Strict') {
+    throw badRequest(`${def.kind} in version "${def.version}" cannot be handled as a ${def.kind}: strict decoding error: ${problems.join(', ')}`);
+  }
+  return problems;
+}
+
+function withWarnings(response: ApiResponse, warnings: string[]): ApiResponse {
+  return warnings.length > 0 ? { ...response, warnings: [...(response.warnings ?? []), ...warnings] } : response;
 }
 
 /** `dryRun=All` (the only value upstream accepts); anything else is a 400. */

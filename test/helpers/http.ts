@@ -10,6 +10,8 @@ import { parse } from 'yaml';
 export interface HttpResult {
   status: number;
   contentType: string;
+  /** Response headers (lower-case names; repeated headers joined with ", "). */
+  headers: Record<string, string>;
   body: string;
   /** The body parsed as JSON, or undefined when it is not JSON. */
   json: any;
@@ -55,7 +57,9 @@ export function apiClient(kubeconfigPath: string): ApiClient {
               } catch {
                 json = undefined;
               }
-              resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), body: text, json });
+              const headers: Record<string, string> = {};
+              for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+              resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), headers, body: text, json });
             });
             res.on('error', reject);
           },

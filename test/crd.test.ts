@@ -41,7 +41,14 @@ describe('custom resources', () => {
   });
 
   it('validates, defaults and prunes custom resources', async () => {
-    await ok(['apply', '-f', '-'], cronTab('nightly', { cronSpec: '* * * * */5', image: 'my-cron-image', unknownField: 'dropped' }));
+    // kubectl validates strictly by default: an unknown field is refused…
+    const unknown = await k(['apply', '-f', '-'], cronTab('nightly', { cronSpec: '* * * * */5', image: 'my-cron-image', unknownField: 'dropped' }));
+    assert.notEqual(unknown.code, 0);
+    assert.match(unknown.stderr, /strict decoding error: unknown field "spec\.unknownField"/);
+    // …warned about with --validate=warn, and silently pruned with --validate=false.
+    const warned = await k(['apply', '--validate=warn', '--dry-run=server', '-f', '-'], cronTab('nightly', { cronSpec: '* * * * */5', unknownField: 'x' }));
+    assert.match(warned.stderr, /Warning: unknown field "spec\.unknownField"/);
+    await ok(['apply', '--validate=false', '-f', '-'], cronTab('nightly', { cronSpec: '* * * * */5', image: 'my-cron-image', unknownField: 'dropped' }));
     const stored = JSON.parse(await ok(['get', 'ct', 'nightly', '-o', 'json']));
     assert.equal(stored.spec.replicas, 1, 'defaulted');
     assert.equal(stored.spec.size, 'S', 'defaulted');

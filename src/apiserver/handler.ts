@@ -166,8 +166,9 @@ export class ApiHandler {
         }
         return this.#render(200, def, await this.#deps.store.get(def, info.namespace, name), rendering);
       case 'PUT': {
-        const warnings = fieldWarnings(request, def);
-        const updated = await this.#deps.store.update(def, info.namespace, name, decodeObject(request.body, request.contentType) as KubeObject, '', writeOptions(request));
+        const body = decodeObject(request.body, request.contentType) as KubeObject;
+        const warnings = fieldWarnings(request, def, body);
+        const updated = await this.#deps.store.update(def, info.namespace, name, body, '', writeOptions(request));
         return withWarnings(this.#render(200, def, updated, rendering), warnings);
       }
       case 'PATCH':
@@ -247,8 +248,8 @@ export class ApiHandler {
 
   async #create(request: ApiRequest, def: ResourceDef, namespace: string | undefined, rendering: Rendering): Promise<ApiResponse> {
     if (def.namespaced && namespace === undefined) throw notFoundPath();
-    const warnings = fieldWarnings(request, def);
     const body = decodeObject(request.body, request.contentType) as KubeObject;
+    const warnings = fieldWarnings(request, def, body);
     const created = await this.#deps.store.create(def, namespace, body, writeOptions(request));
     return withWarnings(this.#render(201, def, created, rendering), warnings);
   }
@@ -437,23 +438,20 @@ function deleteOptions(request: ApiRequest): DeleteOptions {
 }
 
 /**
- * Server-side field validation (`fieldValidation=Strict|Warn|Ignore`, default Warn): a JSON
- * body with a key given twice is refused under Strict (400, as upstream words it) and warned
- * about under Warn. Returns the warnings.
+ * Server-side field validation (`fieldValidation=Strict|Warn|Ignore`, default Warn): fields the
+ * kind does not define, and keys a JSON body gives twice, are refused under Strict (400, as
+ * upstream words it) and warned about under Warn. Returns the warnings.
  */
-function fieldWarnings(request: ApiRequest, def: ResourceDef): string[] {
+function fieldWarnings(request: ApiRequest, def: ResourceDef, body: KubeObject): string[] {
   const directive = request.query.get('fieldValidation') ?? 'Warn';
   if (directive !== 'Strict' && directive !== 'Warn' && directive !== 'Ignore') {
     throw badRequest(`fieldValidation must be one of "Ignore", "Warn" or "Strict", got "${directive}"`);
   }
-  if (directive === 'Ignore' || bodyFormat(request.contentType) !== 'json' || !request.body) return [];
-  let duplicates: string[];
-  try {
-    duplicates = duplicateFields(new TextDecoder().decode(request.body));
-  } catch {
-    return []; // not JSON: decoding the body reports that
+  if (directive === 'Ignore') return [];
+  const problems = (def.unknownFields?.(body) ?? []).map((path) => `unknown field "${path}"`);
+  if (bodyFormat(request.contentType) === 'json' && request.body) {
+    problems.push(...duplicateFields(new TextDecoder().decode(request.body)).map((path) => `duplicate field "${path}"`));
   }
-  const problems = duplicates.map((path) => `duplicate field "${path}"`);
   if (problems.length > 0 && directive === 'Strict') {
     throw badRequest(`${def.kind} in version "${def.version}" cannot be handled as a ${def.kind}: strict decoding error: ${problems.join(', ')}`);
   }

@@ -146,6 +146,12 @@ export interface ResourceDef {
    */
   fieldSelectors?: Record<string, (object: KubeObject) => string>;
   /**
+   * Paths of the fields in `object` that the kind does not define (`spec.foo`), for server-side
+   * field validation: refused under `fieldValidation=Strict`, warned about under `Warn`. Kinds
+   * without a schema to check against leave it undefined.
+   */
+  unknownFields?: (object: KubeObject) => string[];
+  /**
    * Marks a create-only kind (TokenReview, SubjectAccessReview, …): a POST is answered with the
    * object this returns (the request with its `status` filled in) and nothing is stored; every
    * other verb is 405.

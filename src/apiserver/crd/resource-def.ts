@@ -184,6 +184,7 @@ function resourceDef(crd: CustomResourceDefinition, version: CustomResourceDefin
           applyDefaults(object, schema);
         }
       : undefined,
+    ...(schema ? { unknownFields: (object: KubeObject) => pruneUnknownFields(structuredClone(object), schema) } : {}),
     // Upstream's order: the schema, the scale paths, embedded resources, list types.
     validate: (object) => [
       ...(schema ? openApiErrors(object, schema, { name: '' }) : []),

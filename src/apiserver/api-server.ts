@@ -3,13 +3,14 @@
  * handler, and the HTTP(S) listener, started in that order and stopped in reverse.
  */
 import type { Backend } from '../storage/index.ts';
-import type { ApiRequest, ApiResponse } from '../client/index.ts';
+import { LocalTransport, type ApiRequest, type ApiResponse } from '../client/index.ts';
 import { ApiHandler } from './handler.ts';
 import { builtinKinds, nameValidatorFor, reviewKinds, systemPriorityClasses } from './kinds/index.ts';
 import { listen, type Listener, type ListenOptions } from './listener.ts';
 import { Metrics } from './metrics.ts';
 import { decode, ObjectStore } from './object-store.ts';
 import { ResourceRegistry } from './registry.ts';
+import type { KubeObject } from './resource.ts';
 import { Compactor } from './compactor.ts';
 import { CrdController } from './crd-controller.ts';
 import { forbidden } from './errors.ts';
@@ -49,6 +50,8 @@ export class ApiServer {
   #ready = false;
   readonly #compactor: Compactor;
   #crds: CrdController | undefined;
+  /** Requests of the server's own making, through the same handler as everyone's. */
+  readonly #local = new LocalTransport((request) => this.handle(request));
 
   constructor(options: ApiServerOptions) {
     this.#options = options;
@@ -100,7 +103,7 @@ export class ApiServer {
       ...(this.#options.minRequestTimeoutSeconds ? { minRequestTimeoutSeconds: this.#options.minRequestTimeoutSeconds } : {}),
     });
     await this.#bootstrap();
-    this.#crds = new CrdController(this.#cache, this.registry, (request) => this.handle(request));
+    this.#crds = new CrdController(this.#cache, this.registry, this.#local);
     this.#crds.start();
     this.#compactor.start(this.#options.compactionIntervalMs, (error) => console.error('skiff: compaction failed:', error));
     this.#listener = await listen(this.#options.listen, (request) => this.handle(request));
@@ -129,64 +132,31 @@ export class ApiServer {
     this.#cache.stop();
   }
 
+  /** Creates what every cluster has from the start; what exists already is left alone. */
   async #bootstrap(): Promise<void> {
-    for (const name of SYSTEM_NAMESPACES) {
-      const response = await this.handle({
-        method: 'POST',
-        path: '/api/v1/namespaces',
-        query: new URLSearchParams(),
-        accept: undefined,
-        contentType: 'application/json',
-        body: Buffer.from(JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } })),
-      });
-      if (response.status !== 201 && response.status !== 409) {
-        throw new Error(`cannot create namespace ${name}: ${response.body}`);
+    const ensure = async (path: string, object: KubeObject) => {
+      const existing = await this.#local.request({ method: 'GET', path: `${path}/${object.metadata!.name}` });
+      if (existing.status === 200) return;
+      const created = await this.#local.request({ method: 'POST', path, body: object });
+      if (created.status !== 201 && created.status !== 409) {
+        throw new Error(`cannot create ${path}/${object.metadata!.name}: ${JSON.stringify(created.body)}`);
       }
+    };
+    for (const name of SYSTEM_NAMESPACES) {
+      await ensure('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
     }
-    // The system priority classes exist in every cluster.
-    for (const pc of systemPriorityClasses) {
-      const created = await this.handle({
-        method: 'POST',
-        path: '/apis/scheduling.k8s.io/v1/priorityclasses',
-        query: new URLSearchParams(),
-        accept: undefined,
-        contentType: 'application/json',
-        body: Buffer.from(JSON.stringify(pc)),
-      });
-      if (created.status !== 201 && created.status !== 409) throw new Error(`cannot create priority class: ${String(created.body)}`);
-    }
+    for (const pc of systemPriorityClasses) await ensure('/apis/scheduling.k8s.io/v1/priorityclasses', structuredClone(pc));
     // The `kubernetes` Service names the API inside the cluster, at the range's first address.
-    const existing = await this.handle({
-      method: 'GET',
-      path: '/api/v1/namespaces/default/services/kubernetes',
-      query: new URLSearchParams(),
-      accept: undefined,
-      contentType: undefined,
-      body: undefined,
+    await ensure('/api/v1/namespaces/default/services', {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
+      spec: {
+        type: 'ClusterIP',
+        clusterIP: this.#services.firstIp,
+        ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: this.#options.listen.port || 6443 }],
+        sessionAffinity: 'None',
+      },
     });
-    if (existing.status === 200) return;
-    const service = await this.handle({
-      method: 'POST',
-      path: '/api/v1/namespaces/default/services',
-      query: new URLSearchParams(),
-      accept: undefined,
-      contentType: 'application/json',
-      body: Buffer.from(
-        JSON.stringify({
-          apiVersion: 'v1',
-          kind: 'Service',
-          metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
-          spec: {
-            type: 'ClusterIP',
-            clusterIP: this.#services.firstIp,
-            ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: this.#options.listen.port || 6443 }],
-            sessionAffinity: 'None',
-          },
-        }),
-      ),
-    });
-    if (service.status !== 201 && service.status !== 409) {
-      throw new Error(`cannot create the kubernetes service: ${service.body}`);
-    }
   }
 }

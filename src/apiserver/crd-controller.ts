@@ -8,12 +8,11 @@
  * apiextensions-apiserver runs in the same process for the same reason). Its writes still go
  * through the API handler, with its validation.
  */
-import type { ApiRequest, ApiResponse } from '../client/index.ts';
 import { resourceDefsFromCrd } from './crd/index.ts';
 import type { ResourceRegistry } from './registry.ts';
 import type { KubeObject, ResourceDef } from './resource.ts';
 import type { CachedObject, CacheEventType, WatchCache } from './watch-cache.ts';
-import { WorkQueue } from '../client/index.ts';
+import { processQueue, WorkQueue, type Transport } from '../client/index.ts';
 
 const PREFIX = '/registry/apiextensions.k8s.io/customresourcedefinitions/';
 const CLEANUP = 'customresourcecleanup.apiextensions.k8s.io';
@@ -29,16 +28,16 @@ interface Crd extends KubeObject {
 export class CrdController {
   readonly #cache: WatchCache;
   readonly #registry: ResourceRegistry;
-  readonly #handle: (request: ApiRequest) => Promise<ApiResponse>;
+  readonly #client: Transport;
   readonly #queue = new WorkQueue();
   /** What each CRD (by name) currently serves. */
   readonly #served = new Map<string, ResourceDef[]>();
   #stopWatch: (() => void) | undefined;
 
-  constructor(cache: WatchCache, registry: ResourceRegistry, handle: (request: ApiRequest) => Promise<ApiResponse>) {
+  constructor(cache: WatchCache, registry: ResourceRegistry, client: Transport) {
     this.#cache = cache;
     this.#registry = registry;
-    this.#handle = handle;
+    this.#client = client;
   }
 
   /** Serves every CRD already stored, then follows changes. */
@@ -47,7 +46,10 @@ export class CrdController {
       event: (type: CacheEventType, cached: CachedObject) => this.#observe(type, cached.object as Crd),
       end: () => undefined,
     });
-    void this.#work();
+    void processQueue(this.#queue, (name) => this.#sync(name), {
+      recheckMs: 500,
+      onError: (name, error) => console.error(`skiff: CRD controller: ${name}:`, error),
+    });
   }
 
   /** Stops following CRDs (what is served stays served). */
@@ -91,23 +93,6 @@ export class CrdController {
   #unserve(name: string): void {
     for (const def of this.#served.get(name) ?? []) this.#registry.remove(def.group, def.version, def.plural);
     this.#served.delete(name);
-  }
-
-  async #work(): Promise<void> {
-    for (;;) {
-      const name = await this.#queue.get();
-      if (name === undefined) return;
-      try {
-        const again = await this.#sync(name);
-        this.#queue.forget(name);
-        if (again) this.#queue.addAfter(name, 500);
-      } catch (error) {
-        console.error(`skiff: CRD controller: ${name}:`, error);
-        this.#queue.addRateLimited(name);
-      } finally {
-        this.#queue.done(name);
-      }
-    }
   }
 
   /** Returns true when the CRD needs another look (its objects are still being deleted). */
@@ -164,17 +149,8 @@ export class CrdController {
     return items.length;
   }
 
-  async #request(method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }> {
-    const response = await this.#handle({
-      method,
-      path,
-      query: new URLSearchParams(),
-      accept: 'application/json',
-      contentType: 'application/json',
-      body: body === undefined ? undefined : Buffer.from(JSON.stringify(body)),
-    });
-    const text = typeof response.body === 'string' ? response.body : new TextDecoder().decode(response.body);
-    return { status: response.status, body: text ? JSON.parse(text) : undefined };
+  #request(method: 'GET' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<{ status: number; body: unknown }> {
+    return this.#client.request({ method, path, ...(body === undefined ? {} : { body }) });
   }
 }
 

@@ -4,4 +4,4 @@
  */
 export type { ApiRequest, ApiResponse, EventStream } from './api-request.ts';
 export * from './transport.ts';
-export { WorkQueue, type WorkQueueOptions } from './work-queue.ts';
+export { processQueue, WorkQueue, type ProcessQueueOptions, type WorkQueueOptions } from './work-queue.ts';

@@ -103,3 +103,38 @@ export class WorkQueue {
     return this.#queue.length;
   }
 }
+
+/** Options of {@link processQueue}. */
+export interface ProcessQueueOptions {
+  /** When `sync` asks for another look, the key comes back after this many ms. Default 1,000. */
+  recheckMs?: number;
+  /** Told of a failed sync; the key is retried with back-off. */
+  onError?: (key: string, error: unknown) => void;
+}
+
+/**
+ * A controller's worker loop, client-go style: takes keys from `queue` until it shuts down and
+ * runs `sync(key)` for each. A sync that resolves `true` wants another look after `recheckMs`
+ * (work still in progress elsewhere); one that throws is retried with the key's back-off; one
+ * that resolves otherwise is done, and the key's back-off is forgotten.
+ */
+export async function processQueue(
+  queue: WorkQueue,
+  sync: (key: string) => Promise<boolean | void>,
+  options: ProcessQueueOptions = {},
+): Promise<void> {
+  for (;;) {
+    const key = await queue.get();
+    if (key === undefined) return;
+    try {
+      const again = await sync(key);
+      queue.forget(key);
+      if (again === true) queue.addAfter(key, options.recheckMs ?? 1000);
+    } catch (error) {
+      options.onError?.(key, error);
+      queue.addRateLimited(key);
+    } finally {
+      queue.done(key);
+    }
+  }
+}

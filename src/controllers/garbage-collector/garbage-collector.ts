@@ -14,7 +14,7 @@
  * Before it deletes anything because an owner is missing, it asks the API whether the owner
  * really is gone, so a watch that lags behind can never cause a wrong deletion.
  */
-import { WorkQueue, type Transport } from '../../client/index.ts';
+import { processQueue, WorkQueue, type Transport } from '../../client/index.ts';
 
 interface OwnerReference {
   apiVersion: string;
@@ -97,7 +97,12 @@ export class GarbageCollector {
     await this.#resync();
     this.#resyncTimer = setInterval(() => void this.#resync().catch(() => undefined), this.#resyncMs);
     this.#resyncTimer.unref();
-    void this.#work();
+    void processQueue(this.#queue, (uid) => this.#sync(uid), {
+      recheckMs: this.#recheckMs,
+      onError: (uid, error) => {
+        if (!this.#stopped) console.error(`skiff: garbage collector: ${uid}:`, error);
+      },
+    });
   }
 
   /** Stops watching and working. */
@@ -218,23 +223,6 @@ export class GarbageCollector {
       if (!set) this.#waiting.set(m.uid, (set = new Set()));
       set.add(dep);
       this.#queue.add(dep);
-    }
-  }
-
-  async #work(): Promise<void> {
-    for (;;) {
-      const uid = await this.#queue.get();
-      if (uid === undefined) return;
-      try {
-        const again = await this.#sync(uid);
-        this.#queue.forget(uid);
-        if (again) this.#queue.addAfter(uid, this.#recheckMs);
-      } catch (error) {
-        if (!this.#stopped) console.error(`skiff: garbage collector: ${uid}:`, error);
-        this.#queue.addRateLimited(uid);
-      } finally {
-        this.#queue.done(uid);
-      }
     }
   }
 

@@ -4,7 +4,7 @@
  * the namespace itself go. As upstream's, it finds "everything" through discovery, so custom
  * resources are included without knowing of them.
  */
-import { WorkQueue, type Transport } from '../../client/index.ts';
+import { processQueue, WorkQueue, type Transport } from '../../client/index.ts';
 
 interface NamespaceObject {
   metadata: { name: string; deletionTimestamp?: string };
@@ -38,7 +38,10 @@ export class NamespaceController {
   /** Starts watching namespaces and working the queue. */
   async start(): Promise<void> {
     await this.#watch();
-    void this.#work();
+    void processQueue(this.#queue, (name) => this.#sync(name), {
+      recheckMs: this.#recheckMs,
+      onError: (name, error) => console.error(`skiff: namespace controller: deleting namespace "${name}":`, error),
+    });
   }
 
   /** Stops the controller. */
@@ -64,30 +67,13 @@ export class NamespaceController {
     );
   }
 
-  async #work(): Promise<void> {
-    for (;;) {
-      const name = await this.#queue.get();
-      if (name === undefined) return;
-      try {
-        const finished = await this.#sync(name);
-        this.#queue.forget(name);
-        if (!finished) this.#queue.addAfter(name, this.#recheckMs);
-      } catch (error) {
-        console.error(`skiff: namespace controller: deleting namespace "${name}":`, error);
-        this.#queue.addRateLimited(name);
-      } finally {
-        this.#queue.done(name);
-      }
-    }
-  }
-
-  /** Returns true when the namespace needs no more work. */
+  /** Returns true when the namespace needs another look (its contents are still going). */
   async #sync(name: string): Promise<boolean> {
     const got = await this.#client.request<NamespaceObject>({ method: 'GET', path: `/api/v1/namespaces/${name}` });
-    if (got.status === 404) return true;
+    if (got.status === 404) return false;
     const ns = got.body;
-    if (!ns.metadata.deletionTimestamp) return true;
-    if (!(ns.spec?.finalizers ?? []).includes('kubernetes')) return true;
+    if (!ns.metadata.deletionTimestamp) return false;
+    if (!(ns.spec?.finalizers ?? []).includes('kubernetes')) return false;
     let remaining = 0;
     for (const path of await this.#namespacedCollections(name)) {
       const deleted = await this.#client.request({ method: 'DELETE', path });
@@ -97,7 +83,7 @@ export class NamespaceController {
       const left = await this.#client.request<{ items?: unknown[] }>({ method: 'GET', path });
       remaining += left.body.items?.length ?? 0;
     }
-    if (remaining > 0) return false;
+    if (remaining > 0) return true;
     const finalizers = (ns.spec?.finalizers ?? []).filter((f) => f !== 'kubernetes');
     const finalized = await this.#client.request({
       method: 'PUT',
@@ -107,7 +93,7 @@ export class NamespaceController {
     if (finalized.status >= 400 && finalized.status !== 404) {
       throw new Error(`finalize: ${finalized.status} ${JSON.stringify(finalized.body)}`);
     }
-    return true;
+    return false;
   }
 
   /** Paths of every namespaced, deletable collection in the namespace, from discovery. */

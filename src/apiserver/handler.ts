@@ -120,13 +120,13 @@ export class ApiHandler {
       if (doc) return json(200, doc);
     }
     if (path === '/openapi/v2') {
-      const doc = openapiV2((request.accept ?? '').includes('protobuf'));
+      const doc = openapiV2(registry, (request.accept ?? '').includes('protobuf'));
       return { status: 200, contentType: doc.contentType, body: doc.body };
     }
     if (path === '/openapi/v3') return json(200, openapiV3Root(registry));
     if (parts[0] === 'openapi' && parts[1] === 'v3' && parts.length >= 4) {
       const doc = openapiV3GroupVersion(registry, parts.slice(2).join('/'));
-      if (doc) return json(200, doc);
+      if (doc) return { status: 200, contentType: JSON_TYPE, body: doc };
     }
     throw notFoundPath();
   }

@@ -162,6 +162,12 @@ export interface ResourceDef {
    * store after this long without an update.
    */
   ttlSeconds?: number;
+  /**
+   * The kind's OpenAPI v3 schema when it is not a built-in type (a CRD version's
+   * `openAPIV3Schema`), published at `/openapi/v3` and `/openapi/v2`. Built-in kinds leave it
+   * unset: their schemas are generated from `kubernetes-types`.
+   */
+  openapiSchema?: unknown;
 }
 
 /** `apps/v1`, or `v1` for the core group. */

@@ -194,6 +194,7 @@ function resourceDef(crd: CustomResourceDefinition, version: CustomResourceDefin
     // Creating cannot set status when it is a subresource, as upstream.
     prepareForCreate: statusSubresource ? (object) => void delete object.status : undefined,
     ...(selectors ? { fieldSelectors: selectors } : {}),
+    ...(schema ? { openapiSchema: schema } : {}),
   };
 }
 

@@ -1,0 +1,224 @@
+/**
+ * Sets of field paths, as structured-merge-diff's `fieldpath.Set`: a tree whose nodes are path
+ * elements. A node may be a member (the path to it is in the set: a leaf field, a list element,
+ * a map entry) and may have children; the two are independent, so owning `.spec.template` and
+ * owning `.spec.template.spec.replicas` are different facts.
+ *
+ * FieldsV1 is the set written as JSON: each node is an object keyed by its children's
+ * serialized path elements (`f:`, `k:`, `v:`, `i:`), a member leaf is `{}`, and a node that is
+ * both a member and has children carries `".": {}` — written after its children, as upstream.
+ */
+import {
+  comparePathElements,
+  parsePathElement,
+  PathElementSyntaxError,
+  serializePathElement,
+  type Path,
+  type PathElement,
+} from './path-element.ts';
+import { isObject } from './json.ts';
+
+interface Child {
+  readonly pe: PathElement;
+  readonly set: FieldSet;
+}
+
+/** A set of field paths. `insert` changes it; the set operations return new sets. */
+export class FieldSet {
+  readonly #members = new Map<string, PathElement>();
+  readonly #children = new Map<string, Child>();
+
+  /** A set holding the given paths. */
+  static of(...paths: Path[]): FieldSet {
+    const set = new FieldSet();
+    for (const path of paths) set.insert(path);
+    return set;
+  }
+
+  /**
+   * Reads FieldsV1. Unknown kinds of path element are dropped, as upstream does; a malformed
+   * one throws {@link PathElementSyntaxError}.
+   */
+  static fromJSON(fields: unknown): FieldSet {
+    if (fields === undefined || fields === null) return new FieldSet();
+    if (!isObject(fields)) throw new PathElementSyntaxError('FieldsV1 must be a JSON object');
+    return readNode(fields).set;
+  }
+
+  /** Adds a path (and the nodes on the way to it). The empty path adds nothing. */
+  insert(path: Path): this {
+    if (path.length === 0) return this;
+    let node: FieldSet = this;
+    for (let i = 0; i < path.length - 1; i++) node = node.#descend(path[i]!);
+    const last = path[path.length - 1]!;
+    node.#members.set(serializePathElement(last), last);
+    return this;
+  }
+
+  /** Whether the path is a member. */
+  has(path: Path): boolean {
+    if (path.length === 0) return false;
+    let node: FieldSet | undefined = this;
+    for (let i = 0; i < path.length - 1 && node; i++) node = node.#children.get(serializePathElement(path[i]!))?.set;
+    return node !== undefined && node.#members.has(serializePathElement(path[path.length - 1]!));
+  }
+
+  /** Whether the set holds no path at all. */
+  isEmpty(): boolean {
+    if (this.#members.size > 0) return false;
+    for (const child of this.#children.values()) if (!child.set.isEmpty()) return false;
+    return true;
+  }
+
+  /** Whether `pe` itself is a member of this node. */
+  hasMember(pe: PathElement): boolean {
+    return this.#members.has(serializePathElement(pe));
+  }
+
+  /** The paths below `pe`, relative to it (empty when there are none). */
+  withPrefix(pe: PathElement): FieldSet {
+    return this.#children.get(serializePathElement(pe))?.set ?? EMPTY;
+  }
+
+  /** Paths in either set. */
+  union(other: FieldSet): FieldSet {
+    const out = this.#copy();
+    out.#addAll(other);
+    return out;
+  }
+
+  /** Paths in both sets. */
+  intersection(other: FieldSet): FieldSet {
+    const out = new FieldSet();
+    for (const [k, pe] of this.#members) if (other.#members.has(k)) out.#members.set(k, pe);
+    for (const [k, child] of this.#children) {
+      const theirs = other.#children.get(k);
+      if (!theirs) continue;
+      const both = child.set.intersection(theirs.set);
+      if (!both.isEmpty()) out.#children.set(k, { pe: child.pe, set: both });
+    }
+    return out;
+  }
+
+  /** Paths in this set and not in `other`. */
+  difference(other: FieldSet): FieldSet {
+    const out = new FieldSet();
+    for (const [k, pe] of this.#members) if (!other.#members.has(k)) out.#members.set(k, pe);
+    for (const [k, child] of this.#children) {
+      const theirs = other.#children.get(k);
+      const rest = theirs ? child.set.difference(theirs.set) : child.set.#copy();
+      if (!rest.isEmpty()) out.#children.set(k, { pe: child.pe, set: rest });
+    }
+    return out;
+  }
+
+  /**
+   * Paths in this set that neither are in `other` nor lie below one of its members (upstream's
+   * `RecursiveDifference`): removing `.status` removes everything under it.
+   */
+  recursiveDifference(other: FieldSet): FieldSet {
+    const out = new FieldSet();
+    for (const [k, pe] of this.#members) if (!other.#members.has(k)) out.#members.set(k, pe);
+    for (const [k, child] of this.#children) {
+      if (other.#members.has(k)) continue;
+      const theirs = other.#children.get(k);
+      const rest = theirs ? child.set.recursiveDifference(theirs.set) : child.set.#copy();
+      if (!rest.isEmpty()) out.#children.set(k, { pe: child.pe, set: rest });
+    }
+    return out;
+  }
+
+  /** Whether both sets hold the same paths. */
+  equals(other: FieldSet): boolean {
+    return this.difference(other).isEmpty() && other.difference(this).isEmpty();
+  }
+
+  /** Every member path, in upstream's iteration order (a node's members, then its children). */
+  paths(): Path[] {
+    const out: Path[] = [];
+    this.#collect([], out);
+    return out;
+  }
+
+  /** FieldsV1: the set as a JSON object, keys in upstream's order. */
+  toJSON(): Record<string, unknown> {
+    return this.#emit(false);
+  }
+
+  #descend(pe: PathElement): FieldSet {
+    const k = serializePathElement(pe);
+    let child = this.#children.get(k);
+    if (!child) {
+      child = { pe, set: new FieldSet() };
+      this.#children.set(k, child);
+    }
+    return child.set;
+  }
+
+  #copy(): FieldSet {
+    const out = new FieldSet();
+    out.#addAll(this);
+    return out;
+  }
+
+  #addAll(other: FieldSet): void {
+    for (const [k, pe] of other.#members) this.#members.set(k, pe);
+    for (const [k, child] of other.#children) {
+      const mine = this.#children.get(k);
+      if (mine) mine.set.#addAll(child.set);
+      else this.#children.set(k, { pe: child.pe, set: child.set.#copy() });
+    }
+  }
+
+  #collect(prefix: PathElement[], out: Path[]): void {
+    for (const pe of sorted([...this.#members.values()])) out.push([...prefix, pe]);
+    for (const child of sortedChildren(this.#children)) child.set.#collect([...prefix, child.pe], out);
+  }
+
+  #emit(includeSelf: boolean): Record<string, unknown> {
+    const nodes = new Map<string, { pe: PathElement; member: boolean; child?: FieldSet }>();
+    for (const [k, pe] of this.#members) nodes.set(k, { pe, member: true });
+    for (const [k, child] of this.#children) {
+      if (child.set.isEmpty()) continue;
+      const node = nodes.get(k);
+      if (node) node.child = child.set;
+      else nodes.set(k, { pe: child.pe, member: false, child: child.set });
+    }
+    const out: Record<string, unknown> = {};
+    const ordered = [...nodes.entries()].sort(([, a], [, b]) => comparePathElements(a.pe, b.pe));
+    for (const [k, node] of ordered) out[k] = node.child ? node.child.#emit(node.member) : {};
+    if (includeSelf && ordered.length > 0) out['.'] = {};
+    return out;
+  }
+}
+
+const EMPTY = new FieldSet();
+
+function sorted(pes: PathElement[]): PathElement[] {
+  return pes.sort(comparePathElements);
+}
+
+function sortedChildren(children: Map<string, Child>): Child[] {
+  return [...children.values()].sort((a, b) => comparePathElements(a.pe, b.pe));
+}
+
+/** One FieldsV1 node: its children, and whether it is itself a member of its parent. */
+function readNode(fields: Record<string, unknown>): { set: FieldSet; member: boolean } {
+  const set = new FieldSet();
+  let member = false;
+  for (const [key, value] of Object.entries(fields)) {
+    if (key === '.') {
+      member = true;
+      continue;
+    }
+    const pe = parsePathElement(key);
+    if (pe === undefined) continue;
+    if (!isObject(value)) throw new PathElementSyntaxError(`the value of ${key} must be a JSON object`);
+    const node = readNode(value);
+    if (node.member) set.insert([pe]);
+    for (const path of node.set.paths()) set.insert([pe, ...path]);
+  }
+  // A node with nothing below it is a leaf, and so a member of its parent.
+  if (set.isEmpty()) member = true;
+  return { set, member };
+}

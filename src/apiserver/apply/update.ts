@@ -1,0 +1,105 @@
+/**
+ * Field ownership for ordinary writes (create, update, the non-apply patches), as upstream's
+ * field manager records it: the writer's manager gets an `Update` entry owning every field the
+ * write added or changed, and those fields leave every other manager's set.
+ */
+import { isObject, type JsonObject } from './json.ts';
+import {
+  decodeManagedFields,
+  encodeManagedFields,
+  isResetManagedFields,
+  managerId,
+  type Managed,
+} from './managed-fields.ts';
+import type { FieldSchema } from './schema.ts';
+import { compare, TypedValueError } from './typed.ts';
+import { capUpdateManagers, stripMeta, updateManagers, withoutManagedFields } from './updater.ts';
+
+/** Who writes, and where. */
+export interface UpdateOptions {
+  /**
+   * The writer's field manager: the request's `fieldManager`, else the one derived from its
+   * User-Agent ({@link managerOrUserAgent}). Empty means `unknown`, as upstream.
+   */
+  manager: string;
+  /** The write's API version (`apps/v1`): updaters get an entry per version. */
+  apiVersion: string;
+  /** `''` for the object itself, else the subresource written (`status`, `scale`, …). */
+  subresource: string;
+  /** The write's time, RFC 3339 in whole seconds. */
+  now: string;
+  schema: FieldSchema;
+}
+
+/** The object's managedFields as an object's metadata holds them. */
+function managedFieldsOf(object: JsonObject | undefined): unknown {
+  const metadata = object?.metadata;
+  return isObject(metadata) ? metadata.managedFields : undefined;
+}
+
+function setManagedFields(object: JsonObject, managed: Managed): void {
+  if (!isObject(object.metadata)) object.metadata = {};
+  const metadata = object.metadata as JsonObject;
+  const entries = encodeManagedFields(managed);
+  if (entries) metadata.managedFields = entries;
+  else delete metadata.managedFields;
+}
+
+function decodeOrEmpty(entries: unknown): Managed {
+  try {
+    return decodeManagedFields(entries);
+  } catch {
+    return new Map();
+  }
+}
+
+/**
+ * Sets `next.metadata.managedFields` for an ordinary write of `next` over `current` (undefined
+ * when the write creates the object). As upstream:
+ *
+ * - managedFields the writer sent are taken as they are (that is how a client edits them); sent
+ *   empty (`[]`), they are reset; absent or unreadable, the stored ones stand. A subresource
+ *   write always starts from the stored ones.
+ * - An existing object that tracks no fields stays untracked (objects from before tracking).
+ * - The manager's entry is updated, with the time, only when the write changed something.
+ * - More than ten update managers are merged, oldest first, into `ancient-changes`.
+ *
+ * A write that cannot be compared field by field (an element without its key) keeps the stored
+ * managedFields, as upstream's `UpdateNoErrors` does. Never throws for the object's content.
+ */
+export function recordUpdate(current: JsonObject | undefined, next: JsonObject, options: UpdateOptions): void {
+  const stored = managedFieldsOf(current);
+  const sent = managedFieldsOf(next);
+  let managed: Managed;
+  if (options.subresource !== '') managed = decodeOrEmpty(stored);
+  else if (isResetManagedFields(sent)) managed = new Map();
+  else {
+    managed = decodeOrEmpty(sent);
+    if (managed.size === 0) managed = decodeOrEmpty(stored);
+  }
+  if (managed.size === 0 && current !== undefined) {
+    // Upstream starts tracking an existing object only at its first apply.
+    setManagedFields(next, managed);
+    return;
+  }
+  try {
+    const comparison = compare(withoutManagedFields(current ?? {}), withoutManagedFields(next), options.schema, { allowDuplicates: true });
+    updateManagers(managed, comparison, '', true);
+    const owned = stripMeta(comparison.modified.union(comparison.added).difference(comparison.removed));
+    if (!owned.isEmpty()) {
+      const manager = options.manager || 'unknown';
+      const entry = { manager, operation: 'Update' as const, apiVersion: options.apiVersion, subresource: options.subresource };
+      const id = managerId(entry);
+      const previous = managed.get(id);
+      managed.set(id, { ...entry, time: options.now, set: previous ? owned.union(previous.set) : owned });
+    }
+    capUpdateManagers(managed);
+  } catch (error) {
+    if (!(error instanceof TypedValueError)) throw error;
+    if (!isObject(next.metadata)) next.metadata = {};
+    if (stored === undefined) delete (next.metadata as JsonObject).managedFields;
+    else (next.metadata as JsonObject).managedFields = stored;
+    return;
+  }
+  setManagedFields(next, managed);
+}

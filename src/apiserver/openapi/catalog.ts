@@ -47,6 +47,7 @@ export class SchemaCatalog {
     return new SchemaCatalog(schemas);
   }
 
+  /** A schema by its upstream name (`io.k8s.api.apps.v1.Deployment`). */
   get(name: string): Schema | undefined {
     return this.#schemas.get(name);
   }

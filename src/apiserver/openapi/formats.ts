@@ -6,7 +6,7 @@
  * The generator's rule: a `number` field is an `int32` integer unless this table says otherwise.
  * Entries are `Interface.field` and hold in every module that declares such an interface (the
  * same name never means different formats across group-versions). For a list or a map the format
- * applies to the elements. A test checks that every entry names a field that exists.
+ * applies to the elements. Generation fails when an entry names a field that does not exist.
  */
 
 /** Integer fields that upstream declares `int64` (Go `int64`, `*int64` or `[]int64`). */

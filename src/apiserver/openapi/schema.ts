@@ -13,8 +13,9 @@ export const COMPONENT_REF_PREFIX = '#/components/schemas/';
 /** The name upstream gives the int-or-string type (which `kubernetes-types` inlines). */
 export const INT_OR_STRING = 'io.k8s.apimachinery.pkg.util.intstr.IntOrString';
 
-/** Upstream's names for the metadata types every kind refers to. */
+/** Upstream's name of ObjectMeta, every kind's `metadata`. */
 export const OBJECT_META = 'io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta';
+/** Upstream's name of ListMeta, every list kind's `metadata`. */
 export const LIST_META = 'io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta';
 
 /** Whether a value is a JSON object (not an array, not null). */

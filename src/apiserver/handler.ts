@@ -4,6 +4,16 @@
  * It knows nothing of HTTP; see `src/client/api-request.ts`.
  */
 import type { ApiRequest, ApiResponse } from '../client/index.ts';
+import {
+  keepTimesOfNoop,
+  managerOptions,
+  managerOrUserAgent,
+  recordUpdate,
+  schemaForKind,
+  serverSideApply,
+  type ApplyOptions,
+  type FieldSchema,
+} from './apply/index.ts';
 import { decodeObject, parseDocument } from './body.ts';
 import * as discovery from './discovery.ts';
 import {
@@ -16,7 +26,7 @@ import {
 } from './errors.ts';
 import type { Metrics } from './metrics.ts';
 import { bodyFormat, negotiate, type Rendering } from './negotiate.ts';
-import type { DeleteOptions, ObjectStore, Subresource, WriteOptions } from './object-store.ts';
+import { rfc3339, type DeleteOptions, type ObjectStore, type Subresource, type WriteOptions } from './object-store.ts';
 import { meta } from './object-meta.ts';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, PatchError, patchMetaFor } from './patch/index.ts';
 import type { ResourceRegistry } from './registry.ts';
@@ -168,10 +178,11 @@ export class ApiHandler {
       case 'PUT': {
         const body = decodeObject(request.body, request.contentType) as KubeObject;
         const warnings = fieldWarnings(request, def, body);
-        const updated = await this.#deps.store.update(def, info.namespace, name, body, '', writeOptions(request));
+        const updated = await this.#deps.store.update(def, info.namespace, name, body, '', this.#recording(request, def, '', 'UpdateOptions'));
         return withWarnings(this.#render(200, def, updated, rendering), warnings);
       }
       case 'PATCH':
+        if (bodyFormat(request.contentType) === 'apply-patch') return this.#apply(request, def, info.namespace, name, '', rendering);
         return this.#render(200, def, await this.#patch(request, def, info.namespace, name, ''), rendering);
       case 'DELETE': {
         const { object } = await this.#deps.store.delete(def, info.namespace, name, { ...deleteOptions(request), ...writeOptions(request) });
@@ -196,15 +207,16 @@ export class ApiHandler {
       if (method === 'GET') return this.#render(200, def, await store.get(def, info.namespace, name), rendering);
       if (method === 'PUT') {
         const body = decodeObject(request.body, request.contentType) as KubeObject;
-        return this.#render(200, def, await store.update(def, info.namespace, name, body, 'status', writeOptions(request)), rendering);
+        return this.#render(200, def, await store.update(def, info.namespace, name, body, 'status', this.#recording(request, def, 'status', 'UpdateOptions')), rendering);
       }
+      if (method === 'PATCH' && bodyFormat(request.contentType) === 'apply-patch') return this.#apply(request, def, info.namespace, name, 'status', rendering);
       if (method === 'PATCH') return this.#render(200, def, await this.#patch(request, def, info.namespace, name, 'status'), rendering);
       throw methodNotAllowed();
     }
     if (sub === 'finalize' && def.group === '' && def.plural === 'namespaces') {
       if (method !== 'PUT') throw methodNotAllowed();
       const body = decodeObject(request.body, request.contentType) as KubeObject;
-      return this.#render(200, def, await store.update(def, undefined, name, body, 'finalize', writeOptions(request)), rendering);
+      return this.#render(200, def, await store.update(def, undefined, name, body, 'finalize', this.#recording(request, def, 'finalize', 'UpdateOptions')), rendering);
     }
     const scale = def.subresources.scale;
     if (sub === 'scale' && scale) {
@@ -240,7 +252,7 @@ export class ApiHandler {
         const rv = desired?.metadata?.resourceVersion;
         if (rv) meta(next).resourceVersion = rv;
         return next;
-      }, writeOptions(request));
+      }, this.#recording(request, def, 'scale', method === 'PATCH' ? 'PatchOptions' : 'UpdateOptions'));
       return json(200, toScale(updated));
     }
     throw notFoundPath();
@@ -250,7 +262,7 @@ export class ApiHandler {
     if (def.namespaced && namespace === undefined) throw notFoundPath();
     const body = decodeObject(request.body, request.contentType) as KubeObject;
     const warnings = fieldWarnings(request, def, body);
-    const created = await this.#deps.store.create(def, namespace, body, writeOptions(request));
+    const created = await this.#deps.store.create(def, namespace, body, this.#recording(request, def, '', 'CreateOptions'));
     return withWarnings(this.#render(201, def, created, rendering), warnings);
   }
 
@@ -287,7 +299,7 @@ export class ApiHandler {
       return (current) => applyStrategicMergePatch(current, patch, meta);
     }
     if (format === 'apply-patch') {
-      throw new StatusError(415, 'UnsupportedMediaType', 'server-side apply is not supported yet; use client-side apply (kubectl apply without --server-side)');
+      throw new StatusError(415, 'UnsupportedMediaType', 'server-side apply of the scale subresource is not supported; apply the object');
     }
     throw new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json`);
   }
@@ -315,7 +327,91 @@ export class ApiHandler {
         throw badRequest('the patch did not produce an object');
       }
       return next as KubeObject;
-    }, writeOptions(request));
+    }, this.#recording(request, def, subresource, 'PatchOptions'));
+  }
+
+  /**
+   * Server-side apply of the object or its status. Applying to an object that does not exist
+   * creates it (201), as upstream; a subresource cannot be created that way.
+   */
+  async #apply(
+    request: ApiRequest,
+    def: ResourceDef,
+    namespace: string | undefined,
+    name: string,
+    subresource: '' | 'status',
+    rendering: Rendering,
+  ): Promise<ApiResponse> {
+    const { fieldManager, force } = managerOptions(request.query, 'PatchOptions', true);
+    const config = parseDocument(request.body, 'apply-patch', 'patch');
+    if (typeof config !== 'object' || config === null || Array.isArray(config)) {
+      const got = config === null ? 'null' : Array.isArray(config) ? 'array' : typeof config;
+      throw badRequest(`error decoding YAML: json: cannot unmarshal ${got} into Go value of type map[string]interface {}`);
+    }
+    const options: ApplyOptions = {
+      manager: fieldManager,
+      force,
+      now: rfc3339(this.#now()),
+      schema: this.#fieldSchema(def),
+      apiVersion: groupVersion(def),
+      kind: def.kind,
+      subresource,
+      statusSubresource: def.subresources.status === true,
+    };
+    let managedFields: unknown[] | undefined;
+    const applyTo = (current: KubeObject | undefined): KubeObject => {
+      const next = serverSideApply(current, config as KubeObject, options) as KubeObject;
+      managedFields = next.metadata?.managedFields;
+      return next;
+    };
+    const write: WriteOptions = {
+      ...writeOptions(request),
+      // The store rebuilds a status write around the stored metadata: what the apply recorded
+      // is put back, and a write that changed nothing keeps its times (and resourceVersion).
+      manageFields: (current, next) => {
+        if (managedFields) meta(next).managedFields = managedFields;
+        else delete meta(next).managedFields;
+        if (current) keepTimesOfNoop(current, next);
+      },
+    };
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return this.#render(200, def, await this.#deps.store.modify(def, namespace, name, subresource, applyTo, write), rendering);
+      } catch (error) {
+        if (!(error instanceof StatusError && error.code === 404) || subresource !== '' || attempt > 2) throw error;
+      }
+      const created = applyTo(undefined);
+      if (meta(created).name !== name) {
+        throw badRequest(`the name of the object (${meta(created).name ?? ''}) does not match the name on the URL (${name})`);
+      }
+      try {
+        return this.#render(201, def, await this.#deps.store.create(def, namespace, created, write), rendering);
+      } catch (error) {
+        // Another writer created it meanwhile: apply to theirs.
+        if (!(error instanceof StatusError && error.reason === 'AlreadyExists') || attempt > 2) throw error;
+      }
+    }
+  }
+
+  /**
+   * The options of an ordinary write (create, update, non-apply patch) of the object or of a
+   * subresource: dry run, and an `Update` record of its fields for its field manager.
+   */
+  #recording(request: ApiRequest, def: ResourceDef, subresource: string, kind: 'CreateOptions' | 'UpdateOptions' | 'PatchOptions'): WriteOptions {
+    const { fieldManager } = managerOptions(request.query, kind, false);
+    // ApiRequest carries no User-Agent, so a client that names no manager is recorded as
+    // upstream records one without a User-Agent: `unknown`.
+    const manager = managerOrUserAgent(fieldManager, undefined);
+    const fields = { manager, apiVersion: groupVersion(def), subresource, schema: this.#fieldSchema(def) };
+    return {
+      ...writeOptions(request),
+      manageFields: (current, next) => recordUpdate(current, next, { ...fields, now: rfc3339(this.#now()) }),
+    };
+  }
+
+  /** The list semantics server-side apply needs: built-in, or from the kind's CRD. */
+  #fieldSchema(def: ResourceDef): FieldSchema {
+    return schemaForKind(def, (crd) => this.#deps.cache.get(`/registry/apiextensions.k8s.io/customresourcedefinitions/${crd}`)?.object);
   }
 
   async #list(request: ApiRequest, def: ResourceDef, namespace: string | undefined, rendering: Rendering): Promise<ApiResponse> {

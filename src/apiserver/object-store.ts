@@ -68,6 +68,12 @@ export interface ListPage {
 export interface WriteOptions {
   /** `dryRun=All`: do everything a write does except store it. */
   dryRun?: boolean;
+  /**
+   * Field management: sets `metadata.managedFields` of the object about to be stored, given the
+   * stored object (`undefined` on create). Runs after defaulting and before validation, again on
+   * every retry of a write that lost a race. Default: managedFields are left as they are.
+   */
+  manageFields?: (current: KubeObject | undefined, next: KubeObject) => void;
 }
 
 /** Options of a delete, from `DeleteOptions`. */
@@ -144,6 +150,7 @@ export class ObjectStore {
     object.apiVersion = storageGroupVersion(def);
     object.kind = def.kind;
     def.defaults?.(object);
+    options.manageFields?.(undefined, object);
     def.prepareForCreate?.(object);
     this.#validate(def, object, undefined);
     const undo = this.#beforeCreate?.(def, object);
@@ -358,6 +365,7 @@ export class ObjectStore {
       const current = decode(kv);
       const updated = next(current);
       def.defaults?.(updated);
+      options.manageFields?.(current, updated);
       this.#validate(def, updated, current);
       const um = meta(updated);
       delete um.resourceVersion;

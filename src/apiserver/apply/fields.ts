@@ -42,7 +42,33 @@ export class FieldSet {
   static fromJSON(fields: unknown): FieldSet {
     if (fields === undefined || fields === null) return new FieldSet();
     if (!isObject(fields)) throw new PathElementSyntaxError('FieldsV1 must be a JSON object');
-    return readNode(fields).set;
+    return FieldSet.#read(fields).set;
+  }
+
+  /** One FieldsV1 node: its children, and whether it is itself a member of its parent. */
+  static #read(fields: Record<string, unknown>): { set: FieldSet; member: boolean } {
+    const set = new FieldSet();
+    let member = false;
+    for (const [key, value] of Object.entries(fields)) {
+      if (key === '.') {
+        member = true;
+        continue;
+      }
+      const pe = parsePathElement(key);
+      if (pe === undefined) continue;
+      if (!isObject(value)) throw new PathElementSyntaxError(`the value of ${key} must be a JSON object`);
+      const node = FieldSet.#read(value);
+      const id = serializePathElement(pe);
+      if (node.member) set.#members.set(id, pe);
+      if (!node.set.isEmpty()) {
+        const existing = set.#children.get(id);
+        if (existing) existing.set.#addAll(node.set);
+        else set.#children.set(id, { pe, set: node.set });
+      }
+    }
+    // A node with nothing below it is a leaf, and so a member of its parent.
+    if (set.isEmpty()) member = true;
+    return { set, member };
   }
 
   /** Adds a path (and the nodes on the way to it). The empty path adds nothing. */
@@ -53,6 +79,20 @@ export class FieldSet {
     const last = path[path.length - 1]!;
     node.#members.set(serializePathElement(last), last);
     return this;
+  }
+
+  /** Adds `pe` as a member of this node (the path to this node, then `pe`). */
+  add(pe: PathElement): this {
+    this.#members.set(serializePathElement(pe), pe);
+    return this;
+  }
+
+  /**
+   * The node below `pe`, created empty when missing: for building a set while walking a value.
+   * An empty node holds no path.
+   */
+  child(pe: PathElement): FieldSet {
+    return this.#descend(pe);
   }
 
   /** Whether the path is a member. */
@@ -200,25 +240,4 @@ function sorted(pes: PathElement[]): PathElement[] {
 
 function sortedChildren(children: Map<string, Child>): Child[] {
   return [...children.values()].sort((a, b) => comparePathElements(a.pe, b.pe));
-}
-
-/** One FieldsV1 node: its children, and whether it is itself a member of its parent. */
-function readNode(fields: Record<string, unknown>): { set: FieldSet; member: boolean } {
-  const set = new FieldSet();
-  let member = false;
-  for (const [key, value] of Object.entries(fields)) {
-    if (key === '.') {
-      member = true;
-      continue;
-    }
-    const pe = parsePathElement(key);
-    if (pe === undefined) continue;
-    if (!isObject(value)) throw new PathElementSyntaxError(`the value of ${key} must be a JSON object`);
-    const node = readNode(value);
-    if (node.member) set.insert([pe]);
-    for (const path of node.set.paths()) set.insert([pe, ...path]);
-  }
-  // A node with nothing below it is a leaf, and so a member of its parent.
-  if (set.isEmpty()) member = true;
-  return { set, member };
 }

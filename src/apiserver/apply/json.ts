@@ -133,8 +133,11 @@ const GO_ESCAPES: Record<string, string> = {
   '\\f': '\\u000c',
 };
 
+const NEEDS_ESCAPING = /["\\<>&\u0000-\u001f\u2028\u2029\ud800-\udfff]/;
+
 /** A string as Go's encoding/json writes it. */
 export function goJsonString(s: string): string {
+  if (!NEEDS_ESCAPING.test(s)) return `"${s}"`;
   // Escape sequences are matched whole, so an escaped backslash before a `b` stays as it is.
   return JSON.stringify(s).replace(/\\.|[<>&\u2028\u2029]/g, (m) => GO_ESCAPES[m] ?? m);
 }

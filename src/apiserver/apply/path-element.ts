@@ -53,13 +53,42 @@ export function comparePaths(a: Path, b: Path): number {
   return a.length < b.length ? -1 : a.length > b.length ? 1 : 0;
 }
 
+// Path elements are immutable, and sets look keys and values up by their text again and again.
+const serialized = new WeakMap<PathElement, string>();
+
 /** The FieldsV1 key of a step: `f:replicas`, `k:{"name":"web"}`, `v:"a"`, `i:0`. */
 export function serializePathElement(pe: PathElement): string {
-  if ('field' in pe) return `f:${pe.field}`;
-  if ('key' in pe) return `k:{${pe.key.map(([name, value]) => `${goJsonString(name)}:${goJson(value)}`).join(',')}}`;
-  if ('value' in pe) return `v:${goJson(pe.value)}`;
-  return `i:${pe.index}`;
+  let text = serialized.get(pe);
+  if (text === undefined) {
+    if ('field' in pe) text = `f:${pe.field}`;
+    else if ('key' in pe) text = `k:{${pe.key.map(([name, value]) => `${goJsonString(name)}:${goJson(value)}`).join(',')}}`;
+    else if ('value' in pe) text = `v:${goJson(pe.value)}`;
+    else text = `i:${pe.index}`;
+    serialized.set(pe, text);
+  }
+  return text;
 }
+
+const fields = new Map<string, PathElement>();
+
+/**
+ * The step to field `name`. Steps are shared: the same few field names come up in every
+ * object, and a shared step keeps its FieldsV1 text.
+ */
+export function fieldElement(name: string): PathElement {
+  let pe = fields.get(name);
+  if (pe === undefined) {
+    if (fields.size >= CACHE_LIMIT) fields.clear();
+    pe = { field: name };
+    fields.set(name, pe);
+  }
+  return pe;
+}
+
+/** Bound of the caches of shared steps (they are cleared when full). */
+const CACHE_LIMIT = 10_000;
+
+const parsed = new Map<string, PathElement | undefined>();
 
 /** Thrown for a FieldsV1 key that cannot be read. */
 export class PathElementSyntaxError extends Error {
@@ -71,12 +100,20 @@ export class PathElementSyntaxError extends Error {
  * (upstream drops those rather than fail); throws {@link PathElementSyntaxError} for a broken one.
  */
 export function parsePathElement(s: string): PathElement | undefined {
+  if (parsed.has(s)) return parsed.get(s);
+  const pe = parse(s);
+  if (parsed.size >= CACHE_LIMIT) parsed.clear();
+  parsed.set(s, pe);
+  return pe;
+}
+
+function parse(s: string): PathElement | undefined {
   if (s.length < 2) throw new PathElementSyntaxError('key must be 2 characters long:');
   if (s[1] !== ':') throw new PathElementSyntaxError(`missing colon: ${s}`);
   const body = s.slice(2);
   switch (s[0]) {
     case 'f':
-      return { field: body };
+      return fieldElement(body);
     case 'v':
       return { value: parseJson(body) };
     case 'k': {

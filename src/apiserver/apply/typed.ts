@@ -9,7 +9,7 @@
  */
 import { FieldSet } from './fields.ts';
 import { compareStrings, isObject, jsonEqual, setOwn, type JsonObject } from './json.ts';
-import { pathString, serializePathElement, type Path, type PathElement } from './path-element.ts';
+import { fieldElement, pathString, serializePathElement, type Path, type PathElement } from './path-element.ts';
 import { fieldSchema, isStructField, itemSchema, type FieldSchema } from './schema.ts';
 
 /** A value that does not fit its schema: a list element without its key, a duplicate key, … */
@@ -88,19 +88,19 @@ interface IndexedItem {
 }
 
 /** A list's items with their path elements, in order; duplicates per `options`. */
-function indexList(list: unknown, schema: FieldSchema, path: Path, options: ReadOptions, problems: string[]): IndexedItem[] {
+function indexList(list: unknown, schema: FieldSchema, trail: Trail | undefined, options: ReadOptions, problems: string[]): IndexedItem[] {
   if (!Array.isArray(list)) return [];
   const seen = new Set<string>();
   const out: IndexedItem[] = [];
   list.forEach((item, i) => {
     const pe = itemPathElement(schema, item, i);
     if (typeof pe === 'string') {
-      problems.push(`${pathString(path)}: element ${i}: ${pe}`);
+      problems.push(`${pathString(pathOf(trail))}: element ${i}: ${pe}`);
       return;
     }
     const id = serializePathElement(pe);
     if (seen.has(id)) {
-      if (!options.allowDuplicates) problems.push(`${pathString(path)}: duplicate entries for key ${pathString([pe])}`);
+      if (!options.allowDuplicates) problems.push(`${pathString(pathOf(trail))}: duplicate entries for key ${pathString([pe])}`);
       return;
     }
     seen.add(id);
@@ -113,6 +113,18 @@ function fail(problems: string[]): void {
   if (problems.length > 0) throw new TypedValueError(problems);
 }
 
+/** Where a walk is: the step into the current value and the trail to its parent. */
+interface Trail {
+  readonly up: Trail | undefined;
+  readonly pe: PathElement;
+}
+
+function pathOf(trail: Trail | undefined): Path {
+  const path: PathElement[] = [];
+  for (let t = trail; t; t = t.up) path.push(t.pe);
+  return path.reverse();
+}
+
 // ---- Field sets ------------------------------------------------------------------------------
 
 /**
@@ -120,31 +132,33 @@ function fail(problems: string[]): void {
  * list element, and every map entry; struct fields only through what they contain.
  */
 export function toFieldSet(value: unknown, schema: FieldSchema, options: ReadOptions = {}): FieldSet {
-  const set = new FieldSet();
+  const root = new FieldSet();
   const problems: string[] = [];
-  const walk = (v: unknown, s: FieldSchema, path: PathElement[]): void => {
+  // `parent` is the set node of the path to the parent value, `trail.pe` the step to this one.
+  const walk = (v: unknown, s: FieldSchema, parent: FieldSet, trail: Trail | undefined): void => {
     const shape = shapeOf(v);
     if (shape === 'object' && !s.atomic) {
+      const node = trail ? parent.child(trail.pe) : root;
       for (const [key, child] of Object.entries(v as JsonObject)) {
-        const childPath = [...path, { field: key }];
-        walk(child, fieldSchema(s, key), childPath);
-        if (!isStructField(s, key)) set.insert(childPath);
+        const pe = fieldElement(key);
+        walk(child, fieldSchema(s, key), node, { up: trail, pe });
+        if (!isStructField(s, key)) node.add(pe);
       }
       return;
     }
     if (shape === 'list' && !isAtomicList(s)) {
-      for (const item of indexList(v, s, path, options, problems)) {
-        const itemPath = [...path, item.pe];
-        walk(item.value, itemSchema(s), itemPath);
-        set.insert(itemPath);
+      const node = trail ? parent.child(trail.pe) : root;
+      for (const item of indexList(v, s, trail, options, problems)) {
+        walk(item.value, itemSchema(s), node, { up: trail, pe: item.pe });
+        node.add(item.pe);
       }
       return;
     }
-    set.insert(path);
+    if (trail) parent.add(trail.pe);
   };
-  walk(value, schema, []);
+  walk(value, schema, root, undefined);
   fail(problems);
-  return set;
+  return root;
 }
 
 // ---- Comparison ------------------------------------------------------------------------------
@@ -166,27 +180,56 @@ export function isSame(c: Comparison): boolean {
  * are added, modified or removed; an object or list that appears or disappears as a whole is
  * added or removed itself too, unless it exists in the kind's zero value ({@link FieldSchema.zero}).
  */
+type Triple = [added: FieldSet, modified: FieldSet, removed: FieldSet];
+
+/** A path of a comparison, with its nodes in the three sets, made when a change below it is recorded. */
+class Nodes implements Trail {
+  readonly up: Nodes | undefined;
+  readonly pe: PathElement;
+  #sets: Triple | undefined;
+  constructor(up: Nodes | undefined, pe: PathElement) {
+    this.up = up;
+    this.pe = pe;
+  }
+  /** The nodes of the parent path, where this path is recorded. */
+  parents(roots: Triple): Triple {
+    return this.up ? this.up.sets(roots) : roots;
+  }
+  sets(roots: Triple): Triple {
+    if (!this.#sets) {
+      const [a, m, r] = this.parents(roots);
+      this.#sets = [a.child(this.pe), m.child(this.pe), r.child(this.pe)];
+    }
+    return this.#sets;
+  }
+}
+
 export function compare(lhs: unknown, rhs: unknown, schema: FieldSchema, options: ReadOptions = {}): Comparison {
   const added = new FieldSet();
   const modified = new FieldSet();
   const removed = new FieldSet();
   const problems: string[] = [];
-  const leaf = (l: unknown, r: unknown, path: Path, zero: boolean): void => {
-    // A field of the zero value is there even when absent: as an empty value.
-    if (zero && l === undefined) l = null;
-    if (zero && r === undefined) r = null;
-    if (l === undefined) added.insert(path);
-    else if (r === undefined) removed.insert(path);
-    else if (!jsonEqual(l, r) && !(isEmptyContainer(l) && isEmptyContainer(r) && (l === null || r === null))) modified.insert(path);
+  const read = { allowDuplicates: true, ...options };
+  const roots: Triple = [added, modified, removed];
+  const record = (at: Nodes | undefined, which: 0 | 1 | 2): void => {
+    if (at) at.parents(roots)[which].add(at.pe);
   };
-  const walk = (l: unknown, r: unknown, s: FieldSchema, path: PathElement[], zero: boolean): void => {
+  const leaf = (l: unknown, r: unknown, at: Nodes | undefined, zero: boolean): void => {
+    // A field of the zero value is there even when absent, as an empty value.
+    if (zero && l === undefined) l = isEmptyContainer(r) ? r : null;
+    if (zero && r === undefined) r = isEmptyContainer(l) ? l : null;
+    if (l === undefined) record(at, 0);
+    else if (r === undefined) record(at, 2);
+    else if (!jsonEqual(l, r)) record(at, 1);
+  };
+  const walk = (l: unknown, r: unknown, s: FieldSchema, at: Nodes | undefined, zero: boolean): void => {
     const shape = commonShape(l, r);
     if (shape === 'mismatch') {
       // One side is a container, the other a scalar: the field changed, and the container's
       // contents appeared or went.
-      modified.insert(path);
-      if (shapeOf(l) !== 'scalar') walk(l, undefined, s, path, true);
-      if (shapeOf(r) !== 'scalar') walk(undefined, r, s, path, true);
+      record(at, 1);
+      if (shapeOf(l) !== 'scalar') walk(l, undefined, s, at, true);
+      if (shapeOf(r) !== 'scalar') walk(undefined, r, s, at, true);
       return;
     }
     const both = isEmptyContainer(l) && isEmptyContainer(r);
@@ -195,31 +238,31 @@ export function compare(lhs: unknown, rhs: unknown, schema: FieldSchema, options
       const ro = isObject(r) ? r : {};
       for (const key of Object.keys(lo)) {
         const child = fieldSchema(s, key);
-        walk(lo[key], Object.hasOwn(ro, key) ? ro[key] : undefined, child, [...path, { field: key }], zero && child.zero === true);
+        walk(lo[key], Object.hasOwn(ro, key) ? ro[key] : undefined, child, new Nodes(at, fieldElement(key)), zero && child.zero === true);
       }
       for (const key of Object.keys(ro)) {
         if (Object.hasOwn(lo, key)) continue;
         const child = fieldSchema(s, key);
-        walk(undefined, ro[key], child, [...path, { field: key }], zero && child.zero === true);
+        walk(undefined, ro[key], child, new Nodes(at, fieldElement(key)), zero && child.zero === true);
       }
     } else if (shape === 'list' && !isAtomicList(s) && !both) {
-      const left = indexList(l, s, path, { allowDuplicates: true, ...options }, problems);
-      const right = indexList(r, s, path, { allowDuplicates: true, ...options }, problems);
+      const left = indexList(l, s, at, read, problems);
+      const right = indexList(r, s, at, read, problems);
       const rightById = new Map(right.map((item) => [item.id, item]));
       const leftIds = new Set(left.map((item) => item.id));
       const items = itemSchema(s);
-      for (const item of left) walk(item.value, rightById.get(item.id)?.value, items, [...path, item.pe], false);
-      for (const item of right) if (!leftIds.has(item.id)) walk(undefined, item.value, items, [...path, item.pe], false);
+      for (const item of left) walk(item.value, rightById.get(item.id)?.value, items, new Nodes(at, item.pe), false);
+      for (const item of right) if (!leftIds.has(item.id)) walk(undefined, item.value, items, new Nodes(at, item.pe), false);
     } else {
-      leaf(l, r, path, zero);
+      leaf(l, r, at, zero);
       return;
     }
     if (!zero) {
-      if (l === undefined) added.insert(path);
-      else if (r === undefined) removed.insert(path);
+      if (l === undefined) record(at, 0);
+      else if (r === undefined) record(at, 2);
     }
   };
-  walk(lhs, rhs, schema, [], true);
+  walk(lhs, rhs, schema, undefined, true);
   fail(problems);
   return { added, modified, removed };
 }
@@ -234,7 +277,7 @@ export function compare(lhs: unknown, rhs: unknown, schema: FieldSchema, options
  */
 export function merge(lhs: unknown, rhs: unknown, schema: FieldSchema): unknown {
   const problems: string[] = [];
-  const walk = (l: unknown, r: unknown, s: FieldSchema, path: Path): unknown => {
+  const walk = (l: unknown, r: unknown, s: FieldSchema, trail: Trail | undefined): unknown => {
     if (r === undefined) return l;
     if (l === undefined || l === null) return r;
     const shape = commonShape(l, r);
@@ -246,7 +289,7 @@ export function merge(lhs: unknown, rhs: unknown, schema: FieldSchema): unknown 
       const ro = r as JsonObject;
       const out: JsonObject = {};
       for (const [key, value] of Object.entries(lo)) {
-        const merged = walk(value, Object.hasOwn(ro, key) ? ro[key] : undefined, fieldSchema(s, key), [...path, { field: key }]);
+        const merged = walk(value, Object.hasOwn(ro, key) ? ro[key] : undefined, fieldSchema(s, key), { up: trail, pe: fieldElement(key) });
         if (merged !== null || value === null) setOwn(out, key, merged);
       }
       for (const [key, value] of Object.entries(ro)) {
@@ -254,18 +297,18 @@ export function merge(lhs: unknown, rhs: unknown, schema: FieldSchema): unknown 
       }
       return out;
     }
-    if (shape === 'list' && !isAtomicList(s) && !both) return mergeList(l as unknown[], r as unknown[], s, path);
+    if (shape === 'list' && !isAtomicList(s) && !both) return mergeList(l as unknown[], r as unknown[], s, trail);
     return r;
   };
-  const mergeList = (l: unknown[], r: unknown[], s: FieldSchema, path: Path): unknown[] => {
-    const left = indexList(l, s, path, { allowDuplicates: true }, problems);
-    const right = indexList(r, s, path, {}, problems);
+  const mergeList = (l: unknown[], r: unknown[], s: FieldSchema, trail: Trail | undefined): unknown[] => {
+    const left = indexList(l, s, trail, { allowDuplicates: true }, problems);
+    const right = indexList(r, s, trail, {}, problems);
     const leftById = new Map(left.map((item) => [item.id, item]));
     const rightById = new Map(right.map((item) => [item.id, item]));
     const items = itemSchema(s);
     const out: unknown[] = [];
     const add = (id: string, pe: PathElement) => {
-      out.push(walk(leftById.get(id)?.value, rightById.get(id)?.value, items, [...path, pe]));
+      out.push(walk(leftById.get(id)?.value, rightById.get(id)?.value, items, { up: trail, pe }));
     };
     // structured-merge-diff's order: elements both sides hold come in the configuration's
     // order, live-only elements stay where they were relative to them, new ones follow their
@@ -310,7 +353,7 @@ export function merge(lhs: unknown, rhs: unknown, schema: FieldSchema): unknown 
     }
     return out;
   };
-  const out = walk(lhs, rhs, schema, []);
+  const out = walk(lhs, rhs, schema, undefined);
   fail(problems);
   return out;
 }
@@ -328,7 +371,7 @@ export function removeItems(value: unknown, toRemove: FieldSet, schema: FieldSch
       const out: JsonObject = {};
       let changed = false;
       for (const [key, child] of Object.entries(v)) {
-        const pe = { field: key };
+        const pe = fieldElement(key);
         if (remove.hasMember(pe)) {
           changed = true;
           continue;

@@ -401,7 +401,7 @@ export class ApiHandler {
     const { fieldManager } = managerOptions(request.query, kind, false);
     // ApiRequest carries no User-Agent, so a client that names no manager is recorded as
     // upstream records one without a User-Agent: `unknown`.
-    const manager = managerOrUserAgent(fieldManager, undefined);
+    const manager = managerOrUserAgent(fieldManager, request.userAgent);
     const fields = { manager, apiVersion: groupVersion(def), subresource, schema: this.#fieldSchema(def) };
     return {
       ...writeOptions(request),

@@ -102,6 +102,7 @@ export async function listen(options: ListenOptions, handle: (request: ApiReques
         accept: req.headers.accept,
         contentType: req.headers['content-type'],
         body,
+        ...(req.headers['user-agent'] ? { userAgent: req.headers['user-agent'] } : {}),
       });
       send(res, response, req.method === 'HEAD');
     })().catch((error: unknown) => {

@@ -16,6 +16,8 @@ export interface ApiRequest {
   contentType: string | undefined;
   /** The request body, already limited in size by the transport. */
   body: Uint8Array | undefined;
+  /** `User-Agent`, as sent; names the field manager of writes that give none. */
+  userAgent?: string;
 }
 
 /** A stream of watch events, written as the transport can take them. */

@@ -85,5 +85,6 @@ function toApiRequest(request: ClientRequest): ApiRequest {
     accept: 'application/json',
     contentType: request.contentType ?? 'application/json',
     body: request.body === undefined ? undefined : Buffer.from(JSON.stringify(request.body)),
+    userAgent: 'skiff',
   };
 }

@@ -200,10 +200,11 @@ describe('serverSideApply', () => {
     assert.throws(() => serverSideApply(undefined, withFields, options()), { code: 400, message: 'metadata.managedFields must be nil' });
   });
 
-  it('refuses list elements without their key as upstream words it', () => {
+  it('refuses list elements without their key as upstream words it, as the client\'s fault (422)', () => {
     const config = deployment({ template: template({ image: 'nginx' }) });
     assert.throws(() => serverSideApply(undefined, config, options()), {
-      code: 500,
+      code: 422,
+      reason: 'Invalid',
       message:
         'failed to create typed patch object (default/web; apps/v1, Kind=Deployment): .spec.template.spec.containers: element 0: associative list with keys has an element that omits key field "name" (and doesn\'t have default value)',
     });

@@ -52,9 +52,16 @@ function conflictMessage(conflicts: readonly Conflict[]): string {
 
 /**
  * An object that does not fit its kind's list semantics (an element without its key, duplicate
- * keys in the applied configuration). Upstream answers 500 with this message:
- * `failed to create typed patch object (default/web; apps/v1, Kind=Deployment): …`.
+ * keys in the applied configuration). Upstream answers this with a bare 500; Skiff answers the
+ * applied configuration's faults as the client's (422 Invalid, naming the field) and keeps 500
+ * only for a stored object that no longer fits, which is the server's own fault. The message
+ * is upstream's: `failed to create typed patch object (default/web; apps/v1, Kind=Deployment): …`.
  */
 export function typedObjectError(what: 'patch' | 'live', object: string, detail: string): StatusError {
-  return new StatusError(500, 'InternalError', `failed to create typed ${what} object (${object}): ${detail}`);
+  const message = `failed to create typed ${what} object (${object}): ${detail}`;
+  if (what === 'live') return new StatusError(500, 'InternalError', message);
+  const field = /^(\.[^:]*):/.exec(detail)?.[1]?.slice(1);
+  return new StatusError(422, 'Invalid', message, {
+    causes: [{ reason: 'FieldValueInvalid', message: detail, ...(field ? { field } : {}) }],
+  });
 }

@@ -161,6 +161,14 @@ describe('declarative kubectl', () => {
         await ok(['delete', 'crd', `backups.${group}`]);
       });
 
+      it('lists everything with get all', async () => {
+        const all = await ok(['get', 'all']);
+        assert.match(all, /^deployment\.apps\/web\s+/m);
+        assert.match(all, /^service\/gen-svc\s+ClusterIP\s+/m);
+        assert.match(all, /^cronjob\.batch\/gen-cj\s+/m);
+        assert.match(all, /^job\.batch\/gen-j\s+/m);
+      });
+
       it('deletes with --cascade', async () => {
         await ok(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'owner' } }));
         const uid = await jsonpath('cm/owner', '{.metadata.uid}');

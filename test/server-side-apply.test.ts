@@ -1,5 +1,5 @@
 /**
- * Server-side apply with real kubectl (1.27 and 1.32): `apply --server-side` creates and
+ * Server-side apply with real kubectl (1.27, 1.30, 1.32 and 1.33): `apply --server-side` creates and
  * updates, `metadata.managedFields` records every manager in FieldsV1, a conflicting apply
  * fails with upstream's message, `--force-conflicts` takes the field, fields dropped from the
  * applied file go, ordinary writes record `Update` managers, and objects managed with
@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { cleanup, kubectl, startServer, type TestServer } from './helpers/cluster.ts';
 import { apiClient, type ApiClient } from './helpers/http.ts';
 
-const VERSIONS = ['1.27', '1.32'];
+const VERSIONS = ['1.27', '1.30', '1.32', '1.33'];
 
 const deployment = (name: string, replicas: number, extra = '') => `apiVersion: apps/v1
 kind: Deployment

@@ -68,6 +68,7 @@ function resourceEntries(def: ResourceDef): Record<string, unknown>[] {
   if (def.subresources.status) sub('status', def.kind, ['get', 'patch', 'update']);
   if (def.subresources.scale) sub('scale', 'Scale', ['get', 'patch', 'update'], { group: 'autoscaling', version: 'v1' });
   if (def.group === '' && def.plural === 'namespaces') sub('finalize', 'Namespace', ['update']);
+  if (def.group === '' && def.plural === 'pods') sub('eviction', 'Eviction', ['create'], { group: 'policy', version: 'v1' });
   return entries;
 }
 
@@ -128,6 +129,9 @@ function resourceDiscovery(def: ResourceDef): Record<string, unknown> {
     subresources.push({ subresource: 'scale', responseKind: { group: 'autoscaling', version: 'v1', kind: 'Scale' }, verbs: ['get', 'patch', 'update'] });
   }
   if (def.group === '' && def.plural === 'namespaces') subresources.push({ subresource: 'finalize', responseKind: gvk, verbs: ['update'] });
+  if (def.group === '' && def.plural === 'pods') {
+    subresources.push({ subresource: 'eviction', responseKind: { group: 'policy', version: 'v1', kind: 'Eviction' }, verbs: ['create'] });
+  }
   if (subresources.length) entry.subresources = subresources;
   return entry;
 }

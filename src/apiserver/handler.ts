@@ -33,6 +33,7 @@ import type { ResourceRegistry } from './registry.ts';
 import { parseResourcePath, type ResourceRequest } from './request-info.ts';
 import { groupVersion, type KubeObject, type ResourceDef } from './resource.ts';
 import { convertOut, converts } from './conversion.ts';
+import { evict } from './eviction.ts';
 import { duplicateFields } from './duplicate-fields.ts';
 import { buildFilter } from './filter.ts';
 import { partialMetadata, toTable, type IncludeObject } from './table.ts';
@@ -212,6 +213,12 @@ export class ApiHandler {
       if (method === 'PATCH' && bodyFormat(request.contentType) === 'apply-patch') return this.#apply(request, def, info.namespace, name, 'status', rendering);
       if (method === 'PATCH') return this.#render(200, def, await this.#patch(request, def, info.namespace, name, 'status'), rendering);
       throw methodNotAllowed();
+    }
+    if (sub === 'eviction' && def.group === '' && def.plural === 'pods') {
+      if (method !== 'POST') throw methodNotAllowed();
+      const body = decodeObject(request.body, request.contentType) as KubeObject;
+      await evict(store, this.#deps.registry, def, info.namespace!, name, body, this.#now);
+      return json(201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
     }
     if (sub === 'finalize' && def.group === '' && def.plural === 'namespaces') {
       if (method !== 'PUT') throw methodNotAllowed();

@@ -95,6 +95,19 @@ describe('declarative kubectl', () => {
         assert.equal(await jsonpath('deploy/web', '{.metadata.generation}'), '2');
       });
 
+      it('refuses unknown fields by default, warns with --validate=warn, and never stores them', async () => {
+        const typo = JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'typo' }, data: { a: 'b' }, dataa: { c: 'd' } });
+        const strict = await k(['apply', '-f', '-'], typo);
+        assert.notEqual(strict.code, 0);
+        assert.match(strict.stderr, /strict decoding error: unknown field "dataa"/);
+        const warned = await k(['apply', '--validate=warn', '-f', '-'], typo);
+        assert.equal(warned.code, 0, warned.stderr);
+        assert.match(warned.stderr, /Warning: unknown field "dataa"/);
+        const stored = JSON.parse(await ok(['get', 'cm', 'typo', '-o', 'json']));
+        assert.equal(stored.dataa, undefined);
+        assert.deepEqual(stored.data, { a: 'b' });
+      });
+
       it('diffs the live object against a file', async () => {
         const same = await k(['diff', '-f', '-'], deployment(ns, 'nginx:1.28', { A: '1' }));
         assert.equal(same.code, 0, same.stderr);

@@ -12,6 +12,7 @@ import { decode, ObjectStore } from './object-store.ts';
 import { ResourceRegistry } from './registry.ts';
 import type { KubeObject } from './resource.ts';
 import { Compactor } from './compactor.ts';
+import { builtinPrune, builtinUnknownFields } from './openapi.ts';
 import { CrdController } from './crd-controller.ts';
 import { forbidden } from './errors.ts';
 import { reviewerFor } from './reviews.ts';
@@ -57,7 +58,20 @@ export class ApiServer {
     this.#options = options;
     const ttl = options.eventTtlSeconds;
     this.registry = new ResourceRegistry([
-      ...builtinKinds.map((def) => (def.ttlSeconds && ttl ? { ...def, ttlSeconds: ttl } : def)),
+      ...builtinKinds.map((def) => {
+        const prune = builtinPrune(def.group, def.version, def.kind);
+        return {
+          ...def,
+          ...(def.ttlSeconds && ttl ? { ttlSeconds: ttl } : {}),
+          unknownFields: builtinUnknownFields(def.group, def.version, def.kind),
+          // Unknown fields never reach storage, whatever fieldValidation says (upstream decodes
+          // into typed objects, which drops them).
+          defaults: (object: KubeObject) => {
+            prune(object);
+            def.defaults?.(object);
+          },
+        };
+      }),
       ...reviewKinds.map((def) => ({ ...def, review: reviewerFor(def.kind) })),
     ]);
     this.#cache = new WatchCache(options.backend, '/registry/', { decode });

@@ -12,6 +12,8 @@
 import type { ResourceRegistry } from './registry.ts';
 import { SchemaCatalog } from './openapi/catalog.ts';
 import { OpenApiDocuments, type V2Response } from './openapi/documents.ts';
+import { pruneUnknownFields, unknownFields } from './openapi/unknown-fields.ts';
+import type { KubeObject } from './resource.ts';
 
 let catalog: SchemaCatalog | undefined;
 /** The generated schemas, read on first use: most server runs never serve OpenAPI. */
@@ -41,4 +43,23 @@ export function openapiV3Root(registry: ResourceRegistry): Record<string, unknow
  */
 export function openapiV2(registry: ResourceRegistry, protobuf: boolean): V2Response {
   return documentsOf(registry).v2(protobuf);
+}
+
+/**
+ * The unknown-field check of a built-in kind (`fieldValidation`), or undefined for a kind the
+ * generated schemas do not describe. The schemas load on the first check.
+ */
+export function builtinUnknownFields(group: string, version: string, kind: string): (object: KubeObject) => string[] {
+  return (object) => {
+    const name = loadCatalog().kindSchema(group, version, kind);
+    return name ? unknownFields(loadCatalog(), name, object) : [];
+  };
+}
+
+/** Drops, in place, what a built-in kind's schema does not define (as decoding into Go types does upstream). */
+export function builtinPrune(group: string, version: string, kind: string): (object: KubeObject) => void {
+  return (object) => {
+    const name = loadCatalog().kindSchema(group, version, kind);
+    if (name) pruneUnknownFields(loadCatalog(), name, object);
+  };
 }

@@ -97,6 +97,29 @@ describe('bad input', () => {
     expectStatus(await api.request('PATCH', `${NS}/configmaps/target`, '[{"op":"explode"}]', 'application/json-patch+json'), 400, 'BadRequest');
     expectStatus(await api.request('PATCH', `${NS}/configmaps/target`, '{bad', 'application/merge-patch+json'), 400, 'BadRequest');
     expectStatus(await api.request('PATCH', `${NS}/configmaps/target`, '{"metadata":{"name":"renamed"}}', 'application/merge-patch+json'), 400, 'BadRequest');
+    // Strategic merge patch with a directive that does not exist: 400, nothing changed.
+    expectStatus(await api.request('PATCH', `${NS}/configmaps/target`, '{"data":{"$patch":"explode"}}', 'application/strategic-merge-patch+json'), 400, 'BadRequest');
+    // Protobuf bytes that do not decode: 400; a server-side apply with a field of the wrong type: 422 naming it.
+    expectStatus(await api.request('POST', `${NS}/configmaps`, Buffer.from('k8s\u0000\u000a\u00ff\u00ff', 'latin1'), 'application/vnd.kubernetes.protobuf'), 400, 'BadRequest');
+    const wrongType = await api.request('PATCH', `${NS}/configmaps/target?fieldManager=test&force=true`, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: target\ndata: [1, 2]\n', 'application/apply-patch+yaml');
+    assert.ok(wrongType.status === 400 || wrongType.status === 422, wrongType.body);
+    assert.equal(wrongType.json.kind, 'Status');
+    // A CRD whose schema is not structural: 422 naming the field.
+    const crd = await api.request('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', {
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name: 'things.example.com' },
+      spec: {
+        group: 'example.com',
+        scope: 'Namespaced',
+        names: { plural: 'things', kind: 'Thing' },
+        versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', properties: { spec: { properties: { a: { type: 'string' } } } } } } }],
+      },
+    });
+    expectStatus(crd, 422, 'Invalid');
+    assert.ok(crd.json.details.causes.some((c: any) => /openAPIV3Schema\.properties\[spec\]\.type/.test(c.field)), crd.body);
+    expectStatus(await api.request('GET', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/things.example.com'), 404, 'NotFound');
+
     const after = await api.request('GET', `${NS}/configmaps/target`);
     assert.deepEqual(after.json.data, { key: 'changed' }, 'failed patches left the object as it was');
   });

@@ -12,7 +12,7 @@ import { decode, ObjectStore } from './object-store.ts';
 import { ResourceRegistry } from './registry.ts';
 import type { KubeObject } from './resource.ts';
 import { Compactor } from './compactor.ts';
-import { builtinPrune, builtinUnknownFields } from './openapi.ts';
+import { builtinPrune, builtinTypeErrors, builtinUnknownFields } from './openapi.ts';
 import { CrdController } from './crd-controller.ts';
 import { forbidden } from './errors.ts';
 import { reviewerFor } from './reviews.ts';
@@ -64,6 +64,7 @@ export class ApiServer {
           ...def,
           ...(def.ttlSeconds && ttl ? { ttlSeconds: ttl } : {}),
           unknownFields: builtinUnknownFields(def.group, def.version, def.kind),
+          typeErrors: builtinTypeErrors(def.group, def.version, def.kind),
           // Unknown fields never reach storage, whatever fieldValidation says (upstream decodes
           // into typed objects, which drops them).
           defaults: (object: KubeObject) => {

@@ -405,6 +405,10 @@ export class ObjectStore {
   }
 
   #validate(def: ResourceDef, object: KubeObject, old: KubeObject | undefined): void {
+    const mistyped = def.typeErrors?.(object) ?? [];
+    if (mistyped.length > 0) {
+      throw badRequest(`${def.kind} in version "${def.version}" cannot be handled as a ${def.kind}: ${mistyped.join('; ')}`);
+    }
     const errors: FieldError[] = validateObjectMeta(object.metadata, {
       namespaced: def.namespaced,
       ...(this.#nameErrors ? { nameErrors: this.#nameErrors(def) } : {}),

@@ -12,7 +12,7 @@
 import type { ResourceRegistry } from './registry.ts';
 import { SchemaCatalog } from './openapi/catalog.ts';
 import { OpenApiDocuments, type V2Response } from './openapi/documents.ts';
-import { pruneUnknownFields, unknownFields } from './openapi/unknown-fields.ts';
+import { pruneUnknownFields, typeErrors, unknownFields } from './openapi/unknown-fields.ts';
 import type { KubeObject } from './resource.ts';
 
 let catalog: SchemaCatalog | undefined;
@@ -61,5 +61,13 @@ export function builtinPrune(group: string, version: string, kind: string): (obj
   return (object) => {
     const name = loadCatalog().kindSchema(group, version, kind);
     if (name) pruneUnknownFields(loadCatalog(), name, object);
+  };
+}
+
+/** The JSON type mismatches of a built-in object against its schema (Go's decoder wording). */
+export function builtinTypeErrors(group: string, version: string, kind: string): (object: KubeObject) => string[] {
+  return (object) => {
+    const name = loadCatalog().kindSchema(group, version, kind);
+    return name ? typeErrors(loadCatalog(), name, object) : [];
   };
 }

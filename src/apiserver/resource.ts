@@ -152,6 +152,12 @@ export interface ResourceDef {
    */
   unknownFields?: (object: KubeObject) => string[];
   /**
+   * JSON type mismatches in `object` (`data` given as a list), each a sentence as Go's decoder
+   * words it. Any mismatch makes the write a 400, whatever `fieldValidation` says, as upstream
+   * fails to decode such a body.
+   */
+  typeErrors?: (object: KubeObject) => string[];
+  /**
    * Marks a create-only kind (TokenReview, SubjectAccessReview, …): a POST is answered with the
    * object this returns (the request with its `status` filled in) and nothing is stored; every
    * other verb is 405.

@@ -56,3 +56,18 @@ it('leaves CRD schemas (JSONSchemaProps) alone', () => {
   pruneUnknownFields(catalog, name, crd);
   assert.equal(crd.spec.versions[0]!.schema.openAPIV3Schema['x-kubernetes-preserve-unknown-fields'], true);
 });
+
+it('leaves RawExtension contents alone and reports wrong JSON types as Go does', async () => {
+  const { typeErrors } = await import('./unknown-fields.ts');
+  const revision = catalog.kindSchema('apps', 'v1', 'ControllerRevision')!;
+  const object = { metadata: { name: 'r' }, revision: 1, data: { spec: { template: { anything: true } } } };
+  assert.deepEqual(unknownFields(catalog, revision, object), []);
+  pruneUnknownFields(catalog, revision, object);
+  assert.deepEqual(object.data, { spec: { template: { anything: true } } });
+  const configMap = catalog.kindSchema('', 'v1', 'ConfigMap')!;
+  assert.deepEqual(typeErrors(catalog, configMap, { data: [1, 2] }), ['json: cannot unmarshal array into Go struct field ConfigMap.data of type object']);
+  assert.deepEqual(typeErrors(catalog, configMap, { data: { a: 1 } }), ['json: cannot unmarshal number into Go struct field ConfigMap.data.a of type string']);
+  const pod = catalog.kindSchema('', 'v1', 'Pod')!;
+  assert.deepEqual(typeErrors(catalog, pod, { spec: { containers: [{ name: 'c', resources: { limits: { cpu: 1, memory: '1Gi' } }, ports: [{ containerPort: 80, targetPort: 'http' }] }] } }), []);
+  assert.deepEqual(typeErrors(catalog, pod, { metadata: { creationTimestamp: null }, spec: { containers: null } }), []);
+});

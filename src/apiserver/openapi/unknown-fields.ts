@@ -25,6 +25,7 @@ export function pruneUnknownFields(catalog: SchemaCatalog, name: string, object:
 }
 
 const JSON_SCHEMA_PROPS = 'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaProps';
+const RAW_EXTENSION = 'io.k8s.apimachinery.pkg.runtime.RawExtension';
 
 function resolve(catalog: SchemaCatalog, schema: Schema): Schema | undefined {
   let current: Schema | undefined = schema;
@@ -36,7 +37,8 @@ function resolve(catalog: SchemaCatalog, schema: Schema): Schema | undefined {
     // IntOrString accepts anything of its shape. A CRD's JSONSchemaProps is left alone: the
     // generated schema lacks its `x-kubernetes-*` keys (kubernetes-types does not declare them),
     // and the CRD's own validation checks it field by field.
-    if (target === INT_OR_STRING || target === JSON_SCHEMA_PROPS) return undefined;
+    // A RawExtension holds any JSON (ControllerRevision.data, …).
+    if (target === INT_OR_STRING || target === JSON_SCHEMA_PROPS || target === RAW_EXTENSION) return undefined;
     current = catalog.get(target);
   }
   return current;
@@ -67,5 +69,52 @@ function walk(catalog: SchemaCatalog, schema: Schema, value: unknown, path: stri
       out.push(child);
       if (prune) delete (value as Record<string, unknown>)[key];
     }
+  }
+}
+
+/**
+ * Fields whose JSON type does not match the schema (`data` given as a list), worded as Go's
+ * JSON decoder words them upstream: `json: cannot unmarshal array into Go struct field
+ * ConfigMap.data of type object`. `null` matches anything, as in Go.
+ */
+export function typeErrors(catalog: SchemaCatalog, name: string, object: unknown): string[] {
+  const out: string[] = [];
+  checkTypes(catalog, { $ref: `${COMPONENT_REF_PREFIX}${name}` }, object, name.split('.').pop()!, out);
+  return out;
+}
+
+function jsonType(value: unknown): string {
+  if (Array.isArray(value)) return 'array';
+  if (typeof value === 'number') return 'number';
+  return typeof value; // string, boolean, object
+}
+
+function checkTypes(catalog: SchemaCatalog, schema: Schema, value: unknown, path: string, out: string[]): void {
+  if (value === null || value === undefined) return;
+  const resolved = resolve(catalog, schema);
+  if (!resolved || resolved['x-kubernetes-preserve-unknown-fields'] === true || resolved['x-kubernetes-int-or-string'] === true) return;
+  const type = resolved.type;
+  const actual = jsonType(value);
+  const fits =
+    type === undefined ||
+    (type === 'integer' && typeof value === 'number' && Number.isInteger(value)) ||
+    (type === 'number' && typeof value === 'number') ||
+    (type === 'string' && typeof value === 'string') ||
+    (type === 'boolean' && typeof value === 'boolean') ||
+    (type === 'array' && Array.isArray(value)) ||
+    (type === 'object' && actual === 'object');
+  if (!fits) {
+    out.push(`json: cannot unmarshal ${actual === 'number' && type === 'integer' ? 'number' : actual} into Go struct field ${path} of type ${String(type)}`);
+    return;
+  }
+  if (Array.isArray(value)) {
+    if (isSchema(resolved.items)) value.forEach((item) => checkTypes(catalog, resolved.items as Schema, item, path, out));
+    return;
+  }
+  if (actual !== 'object') return;
+  const properties = isSchema(resolved.properties) ? (resolved.properties as Record<string, Schema>) : undefined;
+  for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
+    const property = properties?.[key] ?? (isSchema(resolved.additionalProperties) ? (resolved.additionalProperties as Schema) : undefined);
+    if (property) checkTypes(catalog, property, v, `${path}.${key}`, out);
   }
 }

@@ -5,7 +5,18 @@
 import { parse as parseYaml } from 'yaml';
 import { badRequest, StatusError, unsupportedMediaType } from './errors.ts';
 import { bodyFormat, type BodyFormat } from './negotiate.ts';
-import { decodeProtobufBody, ProtobufError } from './protobuf/index.ts';
+import type * as Protobuf from './protobuf/index.ts';
+
+/** The protobuf decoder, loaded by the first protobuf request (its message tables are large). */
+let protobuf: typeof Protobuf | undefined;
+
+/**
+ * Readies body decoding for a request: loads the protobuf decoder the first time a protobuf
+ * body arrives, so that servers whose clients speak JSON never hold its tables in memory.
+ */
+export async function prepareBody(contentType: string | undefined): Promise<void> {
+  if (!protobuf && bodyFormat(contentType) === 'protobuf') protobuf = await import('./protobuf/index.ts');
+}
 import { depthExceeds, MAX_DEPTH } from './object-meta.ts';
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -61,12 +72,13 @@ export function decodeObject(body: Uint8Array | undefined, contentType: string |
 function decodeProtobuf(body: Uint8Array | undefined): Record<string, unknown> {
   if (!body || body.length === 0) throw badRequest('the request body is empty');
   try {
-    const { object } = decodeProtobufBody(body);
+    if (!protobuf) throw new Error('prepareBody() was not awaited before a protobuf body was decoded');
+    const { object } = protobuf.decodeProtobufBody(body);
     // Messages bound the nesting, but JSON carried inside a RawExtension is not bounded.
     if (depthExceeds(object, MAX_DEPTH)) throw badRequest(`the object is nested too deeply (more than ${MAX_DEPTH} levels)`);
     return object;
   } catch (error) {
-    if (!(error instanceof ProtobufError)) throw error;
+    if (!(error instanceof protobuf!.ProtobufError)) throw error;
     // A kind without protobuf support may be sent again as JSON; broken bytes may not.
     if (error.code === 'UNSUPPORTED_KIND') throw new StatusError(415, 'UnsupportedMediaType', error.message);
     throw badRequest(`error decoding protobuf body: ${error.message}`);

@@ -14,7 +14,7 @@ import {
   type ApplyOptions,
   type FieldSchema,
 } from './apply/index.ts';
-import { decodeObject, parseDocument } from './body.ts';
+import { decodeObject, parseDocument, prepareBody } from './body.ts';
 import * as discovery from './discovery.ts';
 import {
   badRequest,
@@ -143,6 +143,7 @@ export class ApiHandler {
   }
 
   async #resource(request: ApiRequest, info: ResourceRequest): Promise<ApiResponse> {
+    if (request.body) await prepareBody(request.contentType);
     const { registry } = this.#deps;
     const def = registry.lookup(info.group, info.version, info.resource);
     if (!def) throw notFoundPath();

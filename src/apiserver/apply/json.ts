@@ -3,35 +3,12 @@
  * values, its equality, and Go's JSON text for the values inside FieldsV1 keys.
  */
 
-export type JsonObject = Record<string, unknown>;
+import { cloneJson, isJsonObject, setOwn, type JsonObject } from '../json-value.ts';
+
+export { cloneJson, setOwn, type JsonObject };
 
 /** A JSON object: not null, not an array. */
-export function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/**
- * Sets an own property. A key named `__proto__` (legal in JSON) must become a plain property,
- * not replace the object's prototype.
- */
-export function setOwn(object: JsonObject, key: string, value: unknown): void {
-  if (key === '__proto__') {
-    Object.defineProperty(object, key, { value, writable: true, enumerable: true, configurable: true });
-  } else {
-    object[key] = value;
-  }
-}
-
-/** A deep copy of a JSON value. */
-export function cloneJson<T>(value: T): T {
-  if (Array.isArray(value)) return value.map(cloneJson) as T;
-  if (isObject(value)) {
-    const copy: JsonObject = {};
-    for (const [key, item] of Object.entries(value)) setOwn(copy, key, cloneJson(item));
-    return copy as T;
-  }
-  return value;
-}
+export const isObject = isJsonObject;
 
 /**
  * Go's string order (UTF-8 bytes), which is code point order. UTF-16 code units differ from it

@@ -5,8 +5,8 @@
  * the operation and the path.
  */
 import { PatchError } from './errors.ts';
-import { cloneJson, isJsonObject, jsonEqual, setOwn } from './json-value.ts';
-import type { JsonObject } from './json-value.ts';
+import { cloneJson, isJsonObject, jsonEqual, setOwn } from '../json-value.ts';
+import type { JsonObject } from '../json-value.ts';
 
 /** Upstream's limit on operations in one JSON patch. */
 const MAX_OPERATIONS = 10000;

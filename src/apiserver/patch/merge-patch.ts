@@ -1,8 +1,8 @@
 /**
  * JSON Merge Patch (RFC 7386, `application/merge-patch+json`) over plain JSON values.
  */
-import { cloneJson, isJsonObject, setOwn } from './json-value.ts';
-import type { JsonObject } from './json-value.ts';
+import { cloneJson, isJsonObject, setOwn } from '../json-value.ts';
+import type { JsonObject } from '../json-value.ts';
 
 /**
  * Applies a merge patch and returns the result: a patch object merges key by key into the

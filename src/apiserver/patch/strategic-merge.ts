@@ -4,8 +4,8 @@
  * `kubectl apply`, `kubectl patch`, `kubectl edit` and `kubectl set` send for built-in kinds.
  */
 import { PatchError } from './errors.ts';
-import { cloneJson, isJsonObject, setOwn } from './json-value.ts';
-import type { JsonObject } from './json-value.ts';
+import { cloneJson, isJsonObject, setOwn } from '../json-value.ts';
+import type { JsonObject } from '../json-value.ts';
 import { fieldPatchMeta } from './patch-meta.ts';
 import type { FieldPatchMeta, PatchMeta } from './patch-meta.ts';
 import { orderElements } from './strategic-merge-order.ts';

@@ -1,4 +1,4 @@
-/** Helpers for plain JSON values shared by the patch implementations (internal to `patch/`). */
+/** Helpers for plain JSON values shared by the patch and apply implementations. */
 
 export type JsonObject = Record<string, unknown>;
 

@@ -77,6 +77,11 @@ describe('declarative kubectl', () => {
           [['create', 'rolebinding', 'gen-rb', '--role=gen-r', '--user=u'], /rolebinding.rbac.authorization.k8s.io\/gen-rb created/],
           [['create', 'quota', 'gen-q', '--hard=pods=10'], /resourcequota\/gen-q created/],
           [['create', 'poddisruptionbudget', 'gen-p', '--selector=app=x', '--min-available=1'], /poddisruptionbudget.policy\/gen-p created/],
+          // Cluster-scoped: one name per kubectl version.
+          [['create', 'namespace', `${ns}-gen`], new RegExp(`namespace/${ns}-gen created`)],
+          [['create', 'clusterrole', `${ns}-cr`, '--verb=list', '--resource=nodes'], new RegExp(`clusterrole.rbac.authorization.k8s.io/${ns}-cr created`)],
+          [['create', 'clusterrolebinding', `${ns}-crb`, `--clusterrole=${ns}-cr`, '--group=g'], new RegExp(`clusterrolebinding.rbac.authorization.k8s.io/${ns}-crb created`)],
+          [['create', 'priorityclass', `${ns}-pc`, '--value=1000'], new RegExp(`priorityclass.scheduling.k8s.io/${ns}-pc created`)],
         ];
         for (const [args, expected] of generators) assert.match(await ok(args), expected);
         assert.equal(await jsonpath('deploy/gen-d', '{.spec.replicas} {.spec.template.spec.containers[0].ports[0].containerPort}'), '3 80');

@@ -38,6 +38,7 @@ export interface StartOptions {
 
 /** Starts a server and resolves once its kubeconfig is written (it answered /readyz). */
 export async function startServer(options: StartOptions = {}): Promise<TestServer> {
+  const ownDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'skiff-test-')));
   const kubeconfig = join(dataDir, 'kubeconfig.yaml');
   await rm(kubeconfig, { force: true });
@@ -50,10 +51,19 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
   child.stdout!.on('data', (chunk: Buffer) => (log += chunk.toString()));
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   const url = await new Promise<string>((resolvePromise, reject) => {
-    const timer = setTimeout(() => reject(new Error(`skiff server did not start in 30 s:\n${log}`)), 30_000);
+    // A server that never comes up leaves nothing behind: its process and its own data dir go.
+    let settled = false;
+    const fail = (error: Error) => {
+      if (settled) return; // a server that started and stopped later is the test's business
+      settled = true;
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      void exited.then(() => (ownDir ? rm(dataDir, { recursive: true, force: true }) : undefined)).finally(() => reject(error));
+    };
+    const timer = setTimeout(() => fail(new Error(`skiff server did not start in 30 s:\n${log}`)), 30_000);
     const check = () => {
       const listening = /API server listening on (\S+)/.exec(log);
       if (listening && /wrote kubeconfig/.test(log)) {
+        settled = true;
         clearTimeout(timer);
         child.stderr!.off('data', check);
         resolvePromise(listening[1]!);
@@ -62,7 +72,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     child.stderr!.on('data', check);
     void exited.then((code) => {
       clearTimeout(timer);
-      reject(new Error(`skiff server exited with ${code}:\n${log}`));
+      fail(new Error(`skiff server exited with ${code}:\n${log}`));
     });
   });
   return {

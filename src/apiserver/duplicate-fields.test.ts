@@ -13,3 +13,12 @@ it('finds duplicated keys with upstream-style paths', () => {
   assert.deepEqual(duplicateFields('{"s":"quote \\" and , : { [","s":"again"}'), ['s']);
   assert.deepEqual(duplicateFields(' { "a" : { } , "a" : [ ] } '), ['a']);
 });
+
+it('answers fast from the parsed value and falls back to a scan when the counts differ', () => {
+  const texts = ['{"a":1,"b":{"c":[{"d":2}]}}', '{"s":"x\\":y","a":1,"a":2}', '{ "a" : { "b" : 1 , "b" : 2 } }', '{"e":"\\":"}'];
+  for (const text of texts) {
+    // The last key of a duplicated pair wins in JSON.parse, so parsed has fewer keys.
+    assert.deepEqual(duplicateFields(text, JSON.parse(text)), duplicateFields(text));
+  }
+  assert.deepEqual(duplicateFields('{"s":"x\\":y","a":1,"a":2}', JSON.parse('{"s":"x\\":y","a":1,"a":2}')), ['a']);
+});

@@ -554,7 +554,7 @@ function fieldWarnings(request: ApiRequest, def: ResourceDef, body: KubeObject):
   if (directive === 'Ignore') return [];
   const problems = (def.unknownFields?.(body) ?? []).map((path) => `unknown field "${path}"`);
   if (bodyFormat(request.contentType) === 'json' && request.body) {
-    problems.push(...duplicateFields(new TextDecoder().decode(request.body)).map((path) => `duplicate field "${path}"`));
+    problems.push(...duplicateFields(new TextDecoder().decode(request.body), body).map((path) => `duplicate field "${path}"`));
   }
   if (problems.length > 0 && directive === 'Strict') {
     throw badRequest(`${def.kind} in version "${def.version}" cannot be handled as a ${def.kind}: strict decoding error: ${problems.join(', ')}`);

@@ -103,7 +103,9 @@ export async function watchStream(
     status: 200,
     contentType,
     stream: {
-      start(write, end) {
+      start(write, end, options) {
+        // In-process consumers of plain JSON watches take the objects themselves.
+        const objects = rendering.as === 'object' ? options?.objects : undefined;
         let stopWatch: (() => void) | undefined;
         let done = false;
         const timers: NodeJS.Timeout[] = [];
@@ -117,7 +119,9 @@ export async function watchStream(
         try {
           stopWatch = deps.cache.watch(prefix, keyPrefix, fromRevision, filter, {
             event: (type, object) => {
-              if (!done) write(encode(type, object));
+              if (done) return;
+              if (objects) objects({ type, object: convertOut(def, object.object) });
+              else write(encode(type, object));
             },
             end: (error) => {
               if (!done) write(encode('ERROR', undefined, toStatus(expired(`watch ended: ${error.message}`))));

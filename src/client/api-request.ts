@@ -20,13 +20,23 @@ export interface ApiRequest {
   userAgent?: string;
 }
 
+/** Options of {@link EventStream.start}. */
+export interface EventStreamOptions {
+  /**
+   * In-process consumers may take events as objects instead of JSON lines: no serializing and
+   * parsing. The objects are shared with the server's cache and must not be changed. Streams
+   * that can (plain JSON watches) call this instead of `write` for every event.
+   */
+  objects?: (event: { type: string; object: unknown }) => void;
+}
+
 /** A stream of watch events, written as the transport can take them. */
 export interface EventStream {
   /**
    * Starts the stream. `write` sends one chunk; `end` closes the response. Returns a function
    * that stops the stream when the client goes away (after which nothing is written).
    */
-  start(write: (chunk: string | Uint8Array) => void, end: () => void): () => void;
+  start(write: (chunk: string | Uint8Array) => void, end: () => void, options?: EventStreamOptions): () => void;
 }
 
 /** One API response: a whole body or an event stream. */

@@ -32,7 +32,8 @@ export interface Transport {
   request<T = unknown>(request: ClientRequest): Promise<ClientResponse<T>>;
   /**
    * Opens a watch (`watch=true` is added). `onEvent` receives events in order; `onEnd` is called
-   * once when the server ends the stream. Returns a function that stops the watch.
+   * once when the server ends the stream. Returns a function that stops the watch. Event
+   * objects may be shared with other watchers (in-process): treat them as read-only.
    */
   watch<T = unknown>(
     request: Omit<ClientRequest, 'method' | 'body'>,
@@ -73,6 +74,8 @@ export class LocalTransport implements Transport {
         for (const line of text.split('\n')) if (line) onEvent(JSON.parse(line) as WatchEventMessage<T>);
       },
       onEnd,
+      // In process, events arrive as the server's own objects: nothing to serialize or parse.
+      { objects: (event) => onEvent(event as WatchEventMessage<T>) },
     );
   }
 }

@@ -17,7 +17,8 @@ import type {
 } from 'kubernetes-types/apiextensions/v1.js';
 import type { FieldError } from '../resource.ts';
 import { dns1035LabelErrors, dns1123SubdomainErrors } from '../validation/index.ts';
-import { errorValue, goQuote } from './go-format.ts';
+import { goInvalid as invalid, goNotSupported as notSupported, goQuote } from './go-format.ts';
+import { forbidden, required } from '../validation/index.ts';
 import { jsonPathError } from './jsonpath.ts';
 import { canonicalJson, hasDefault, type KubeSchema } from './schema.ts';
 import { statusRootErrors, validateDefaults, validateOpenApiSchema, validateStructural } from './structural.ts';
@@ -31,22 +32,6 @@ const str = (value: unknown): string => (typeof value === 'string' ? value : '')
 const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
 const obj = (value: unknown): Json | undefined => (isObject(value) ? value : undefined);
 
-const required = (field: string, detail = ''): FieldError => ({
-  type: 'FieldValueRequired',
-  field,
-  message: detail ? `Required value: ${detail}` : 'Required value',
-});
-const forbidden = (field: string, detail: string): FieldError => ({ type: 'FieldValueForbidden', field, message: `Forbidden: ${detail}` });
-const invalid = (field: string, value: unknown, detail: string): FieldError => ({
-  type: 'FieldValueInvalid',
-  field,
-  message: `Invalid value: ${errorValue(value)}: ${detail}`,
-});
-const notSupported = (field: string, value: unknown, supported: string[]): FieldError => ({
-  type: 'FieldValueNotSupported',
-  field,
-  message: `Unsupported value: ${errorValue(value)}: supported values: ${supported.map(goQuote).join(', ')}`,
-});
 
 /** Go's `%#v` of a `[]string`, as the stored-versions errors print it. */
 function stringSlice(values: string[] | undefined): string {

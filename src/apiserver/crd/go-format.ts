@@ -4,6 +4,7 @@
  * (`Invalid value: map[string]interface {}{"a":1}`). Integral numbers are Go `int64`s, as
  * upstream's JSON decoder produces them; other numbers are `float64`s.
  */
+import type { FieldError } from '../resource.ts';
 
 /** Go's `%v` of a `float64`: shortest digits, exponent form below 1e-4 and from 1e+06 up. */
 export function goFloat(n: number): string {
@@ -85,4 +86,14 @@ export function goType(value: unknown): string {
   if (typeof value === 'boolean') return 'bool';
   if (Array.isArray(value)) return '[]interface {}';
   return 'map[string]interface {}';
+}
+
+/** `field: Invalid value: <value as Go prints it>: detail`, upstream's `field.Invalid` for CRDs. */
+export function goInvalid(field: string, value: unknown, detail: string): FieldError {
+  return { type: 'FieldValueInvalid', field, message: `Invalid value: ${errorValue(value)}: ${detail}` };
+}
+
+/** `field: Unsupported value: <value>: supported values: "a", "b"`, with Go's quoting. */
+export function goNotSupported(field: string, value: unknown, supported: string[]): FieldError {
+  return { type: 'FieldValueNotSupported', field, message: `Unsupported value: ${errorValue(value)}: supported values: ${supported.map(goQuote).join(', ')}` };
 }

@@ -14,7 +14,8 @@
  * not compiled.
  */
 import type { FieldError } from '../resource.ts';
-import { errorValue, goQuote } from './go-format.ts';
+import { goInvalid as invalid, goNotSupported as notSupported } from './go-format.ts';
+import { forbidden, required } from '../validation/index.ts';
 import {
   additionalSchema,
   canonicalJson,
@@ -27,23 +28,6 @@ import {
   type KubeSchema,
 } from './schema.ts';
 
-// Field-error constructors with upstream's wording; values printed as Go prints them.
-const required = (field: string, detail = ''): FieldError => ({
-  type: 'FieldValueRequired',
-  field,
-  message: detail ? `Required value: ${detail}` : 'Required value',
-});
-const forbidden = (field: string, detail: string): FieldError => ({ type: 'FieldValueForbidden', field, message: `Forbidden: ${detail}` });
-const invalid = (field: string, value: unknown, detail: string): FieldError => ({
-  type: 'FieldValueInvalid',
-  field,
-  message: `Invalid value: ${errorValue(value)}: ${detail}`,
-});
-const notSupported = (field: string, value: unknown, supported: string[]): FieldError => ({
-  type: 'FieldValueNotSupported',
-  field,
-  message: `Unsupported value: ${errorValue(value)}: supported values: ${supported.map(goQuote).join(', ')}`,
-});
 
 /** `field.Path.Key`: `properties[spec]`. */
 const keyed = (path: string, key: string) => `${path}[${key}]`;

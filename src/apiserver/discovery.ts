@@ -68,7 +68,10 @@ function resourceEntries(def: ResourceDef): Record<string, unknown>[] {
   if (def.subresources.status) sub('status', def.kind, ['get', 'patch', 'update']);
   if (def.subresources.scale) sub('scale', 'Scale', ['get', 'patch', 'update'], { group: 'autoscaling', version: 'v1' });
   if (def.group === '' && def.plural === 'namespaces') sub('finalize', 'Namespace', ['update']);
-  if (def.group === '' && def.plural === 'pods') sub('eviction', 'Eviction', ['create'], { group: 'policy', version: 'v1' });
+  if (def.group === '' && def.plural === 'pods') {
+    sub('binding', 'Binding', ['create']);
+    sub('eviction', 'Eviction', ['create'], { group: 'policy', version: 'v1' });
+  }
   return entries;
 }
 
@@ -130,6 +133,7 @@ function resourceDiscovery(def: ResourceDef): Record<string, unknown> {
   }
   if (def.group === '' && def.plural === 'namespaces') subresources.push({ subresource: 'finalize', responseKind: gvk, verbs: ['update'] });
   if (def.group === '' && def.plural === 'pods') {
+    subresources.push({ subresource: 'binding', responseKind: { group: '', version: 'v1', kind: 'Binding' }, verbs: ['create'] });
     subresources.push({ subresource: 'eviction', responseKind: { group: 'policy', version: 'v1', kind: 'Eviction' }, verbs: ['create'] });
   }
   if (subresources.length) entry.subresources = subresources;

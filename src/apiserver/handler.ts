@@ -33,6 +33,7 @@ import type { ResourceRegistry } from './registry.ts';
 import { parseResourcePath, type ResourceRequest } from './request-info.ts';
 import { groupVersion, type KubeObject, type ResourceDef } from './resource.ts';
 import { convertOut, converts } from './conversion.ts';
+import { bind } from './binding.ts';
 import { evict } from './eviction.ts';
 import { duplicateFields } from './duplicate-fields.ts';
 import { buildFilter } from './filter.ts';
@@ -219,6 +220,12 @@ export class ApiHandler {
       if (method !== 'POST') throw methodNotAllowed();
       const body = decodeObject(request.body, request.contentType) as KubeObject;
       await evict(store, this.#deps.registry, def, info.namespace!, name, body, this.#now);
+      return json(201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+    }
+    if (sub === 'binding' && def.group === '' && def.plural === 'pods') {
+      if (method !== 'POST') throw methodNotAllowed();
+      const body = decodeObject(request.body, request.contentType) as KubeObject;
+      await bind(store, def, info.namespace!, name, body, this.#now);
       return json(201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
     }
     if (sub === 'finalize' && def.group === '' && def.plural === 'namespaces') {

@@ -44,7 +44,8 @@ export interface ObjectStoreOptions {
 }
 
 /** Which part of an object a write addresses. */
-export type Subresource = '' | 'status' | 'finalize';
+/** `binding` is the pods/binding subresource: it sets `spec.nodeName` and the status, nothing else. */
+export type Subresource = '' | 'status' | 'finalize' | 'binding';
 
 /** Options of a list. */
 export interface ListOptions {
@@ -200,7 +201,7 @@ export class ObjectStore {
       throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
     }
     const precondition = m.resourceVersion ? parseRevision(m.resourceVersion) : undefined;
-    return this.#guaranteedUpdate(def, namespace, name, precondition, options, (current) =>
+    return this.#guaranteedUpdate(def, namespace, name, precondition, options, subresource, (current) =>
       mergeForUpdate(def, current, clone(incoming), subresource),
     );
   }
@@ -218,7 +219,7 @@ export class ObjectStore {
     transform: (current: KubeObject) => KubeObject,
     options: WriteOptions = {},
   ): Promise<KubeObject> {
-    return this.#guaranteedUpdate(def, namespace, name, undefined, options, (current) => {
+    return this.#guaranteedUpdate(def, namespace, name, undefined, options, subresource, (current) => {
       const rv = current.metadata!.resourceVersion;
       const next = transform(clone(current));
       const nextRv = meta(next).resourceVersion;
@@ -355,6 +356,7 @@ export class ObjectStore {
     name: string,
     precondition: number | undefined,
     options: WriteOptions,
+    subresource: Subresource,
     next: (current: KubeObject) => KubeObject,
   ): Promise<KubeObject> {
     const key = this.key(def, namespace, name);
@@ -366,7 +368,7 @@ export class ObjectStore {
       const updated = next(current);
       def.defaults?.(updated);
       options.manageFields?.(current, updated);
-      this.#validate(def, updated, current);
+      this.#validate(def, updated, current, subresource);
       const um = meta(updated);
       delete um.resourceVersion;
       if (um.deletionTimestamp && !(um.finalizers?.length ?? 0) && !hasSpecFinalizers(def, updated) && (um.deletionGracePeriodSeconds ?? 0) === 0) {
@@ -404,7 +406,7 @@ export class ObjectStore {
     }
   }
 
-  #validate(def: ResourceDef, object: KubeObject, old: KubeObject | undefined): void {
+  #validate(def: ResourceDef, object: KubeObject, old: KubeObject | undefined, subresource: Subresource = ''): void {
     const mistyped = def.typeErrors?.(object) ?? [];
     if (mistyped.length > 0) {
       throw badRequest(`${def.kind} in version "${def.version}" cannot be handled as a ${def.kind}: ${mistyped.join('; ')}`);
@@ -414,7 +416,9 @@ export class ObjectStore {
       ...(this.#nameErrors ? { nameErrors: this.#nameErrors(def) } : {}),
     });
     if (old) errors.push(...validateObjectMetaUpdate(meta(object), meta(old)));
-    if (def.validate) errors.push(...def.validate(object, old));
+    // A binding is the one write allowed to set a pod's nodeName: the object is checked whole,
+    // without the update rules that forbid spec changes.
+    if (def.validate) errors.push(...def.validate(object, subresource === 'binding' ? undefined : old));
     if (errors.length > 0) {
       const name = object.metadata?.name ?? object.metadata?.generateName ?? '';
       throw invalid(def.kind, def.group, name, errors);
@@ -447,6 +451,12 @@ function mergeForUpdate(def: ResourceDef, current: KubeObject, incoming: KubeObj
     next = clone(current);
     if (incoming.status === undefined) delete next.status;
     else next.status = incoming.status;
+  } else if (subresource === 'binding') {
+    next = clone(current);
+    next.spec = { ...((current.spec as Record<string, unknown> | undefined) ?? {}), nodeName: (incoming.spec as { nodeName?: string }).nodeName };
+    next.status = incoming.status;
+    const annotations = incoming.metadata?.annotations;
+    if (annotations) next.metadata = { ...next.metadata, annotations };
   } else if (subresource === 'finalize') {
     next = clone(current);
     const spec = { ...((current.spec as Record<string, unknown> | undefined) ?? {}) };

@@ -23,6 +23,10 @@ Flags:
   --cluster-domain DOMAIN     cluster DNS domain (default cluster.local)
   --node-name NAME            this machine's node name (default: host name)
   --kube-apiserver-arg K=V    API server setting (repeatable); supported: min-request-timeout=SECONDS, event-ttl=DURATION
+  --kube-controller-manager-arg K=V
+                              controller setting (repeatable); supported: node-monitor-grace-period=DURATION,
+                              node-monitor-period=DURATION, concurrent-syncs=N
+  --kube-scheduler-arg K=V    scheduler setting (repeatable)
 `;
 
 /** Parses the flags and runs the server until SIGTERM/SIGINT. */
@@ -43,6 +47,8 @@ export async function serverCommand(args: string[]): Promise<number> {
       'cluster-domain': { type: 'string' },
       'node-name': { type: 'string' },
       'kube-apiserver-arg': { type: 'string', multiple: true },
+      'kube-controller-manager-arg': { type: 'string', multiple: true },
+      'kube-scheduler-arg': { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -75,13 +81,9 @@ export async function serverCommand(args: string[]): Promise<number> {
     clusterDns: values['cluster-dns'] ?? '10.43.0.10',
     clusterDomain: values['cluster-domain'] ?? 'cluster.local',
     nodeName: values['node-name'] ?? (await import('node:os')).hostname(),
-    kubeApiserverArgs: Object.fromEntries(
-      (values['kube-apiserver-arg'] ?? []).map((pair) => {
-        const eq = pair.indexOf('=');
-        if (eq <= 0) throw new TypeError(`--kube-apiserver-arg: "${pair}" is not key=value`);
-        return [pair.slice(0, eq), pair.slice(eq + 1)];
-      }),
-    ),
+    kubeApiserverArgs: pairs('kube-apiserver-arg', values['kube-apiserver-arg']),
+    kubeControllerManagerArgs: pairs('kube-controller-manager-arg', values['kube-controller-manager-arg']),
+    kubeSchedulerArgs: pairs('kube-scheduler-arg', values['kube-scheduler-arg']),
   };
   const server = await runServer(config);
   const onSignal = (signal: string) => {
@@ -93,6 +95,17 @@ export async function serverCommand(args: string[]): Promise<number> {
   await server.stopped;
   console.error('skiff: stopped');
   return 0;
+}
+
+/** `--flag key=value` repeated → { key: value }. */
+function pairs(flag: string, list: string[] | undefined): Record<string, string> {
+  return Object.fromEntries(
+    (list ?? []).map((pair) => {
+      const eq = pair.indexOf('=');
+      if (eq <= 0) throw new TypeError(`--${flag}: "${pair}" is not key=value`);
+      return [pair.slice(0, eq), pair.slice(eq + 1)];
+    }),
+  );
 }
 
 function isLoopback(address: string): boolean {

@@ -44,16 +44,29 @@ export interface Transport {
 
 const decoder = new TextDecoder();
 
+/** Options of {@link LocalTransport}. */
+export interface LocalTransportOptions {
+  /** The `User-Agent` of every request: names the field manager of writes. Default `skiff`. */
+  userAgent?: string;
+}
+
 /** The in-process transport over an API server's `handle`. */
 export class LocalTransport implements Transport {
   readonly #handle: (request: ApiRequest) => Promise<ApiResponse>;
+  readonly #userAgent: string;
 
-  constructor(handle: (request: ApiRequest) => Promise<ApiResponse>) {
+  constructor(handle: (request: ApiRequest) => Promise<ApiResponse>, options: LocalTransportOptions = {}) {
     this.#handle = handle;
+    this.#userAgent = options.userAgent ?? 'skiff';
+  }
+
+  /** The same server, with another user agent (one per component, as upstream's managers). */
+  withUserAgent(userAgent: string): LocalTransport {
+    return new LocalTransport(this.#handle, { userAgent });
   }
 
   async request<T>(request: ClientRequest): Promise<ClientResponse<T>> {
-    const response = await this.#handle(toApiRequest(request));
+    const response = await this.#handle(toApiRequest(request, this.#userAgent));
     const text = typeof response.body === 'string' ? response.body : new TextDecoder().decode(response.body);
     return { status: response.status, body: JSON.parse(text || 'null') as T };
   }
@@ -63,7 +76,7 @@ export class LocalTransport implements Transport {
     onEvent: (event: WatchEventMessage<T>) => void,
     onEnd: () => void,
   ): Promise<() => void> {
-    const response = await this.#handle(toApiRequest({ ...request, method: 'GET', query: { ...request.query, watch: 'true' } }));
+    const response = await this.#handle(toApiRequest({ ...request, method: 'GET', query: { ...request.query, watch: 'true' } }, this.#userAgent));
     if (!response.stream) {
       onEnd();
       throw new Error(`watch ${request.path} failed: ${response.status} ${response.body}`);
@@ -80,7 +93,7 @@ export class LocalTransport implements Transport {
   }
 }
 
-function toApiRequest(request: ClientRequest): ApiRequest {
+function toApiRequest(request: ClientRequest, userAgent: string): ApiRequest {
   return {
     method: request.method,
     path: request.path,
@@ -88,6 +101,6 @@ function toApiRequest(request: ClientRequest): ApiRequest {
     accept: 'application/json',
     contentType: request.contentType ?? 'application/json',
     body: request.body === undefined ? undefined : Buffer.from(JSON.stringify(request.body)),
-    userAgent: 'skiff',
+    userAgent,
   };
 }

@@ -1,3 +1,13 @@
 /** The controllers that reconcile the cluster's state. */
+export { allControllers } from './all.ts';
 export { GarbageCollector, type GarbageCollectorOptions } from './garbage-collector/garbage-collector.ts';
+export {
+  ControllerManager,
+  defaultSettings,
+  type Controller,
+  type ControllerContext,
+  type ControllerDescriptor,
+  type ControllerManagerOptions,
+  type ControllerSettings,
+} from './manager.ts';
 export { NamespaceController, type NamespaceControllerOptions } from './namespace/namespace-controller.ts';

@@ -21,6 +21,10 @@ export interface ServerConfig {
   nodeName: string;
   /** `--kube-apiserver-arg key=value` pairs (k3s's pass-through); see `run-server.ts`. */
   kubeApiserverArgs: Record<string, string>;
+  /** `--kube-controller-manager-arg key=value` pairs; see `run-server.ts`. */
+  kubeControllerManagerArgs: Record<string, string>;
+  /** `--kube-scheduler-arg key=value` pairs; see `run-server.ts`. */
+  kubeSchedulerArgs: Record<string, string>;
 }
 
 /** The default data dir: `/var/lib/skiff` for root, `~/.skiff` otherwise (as k3s's rootless). */

@@ -7,7 +7,7 @@ import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { ApiServer } from '../apiserver/index.ts';
 import { LocalTransport } from '../client/index.ts';
-import { GarbageCollector, NamespaceController } from '../controllers/index.ts';
+import { allControllers, ControllerManager, GarbageCollector, NamespaceController, type ControllerSettings } from '../controllers/index.ts';
 import { ensureServerCertificates, fingerprint } from '../pki/index.ts';
 import { openBackend, type Backend } from '../storage/index.ts';
 import type { ServerConfig } from './config.ts';
@@ -74,6 +74,14 @@ export async function runServer(config: ServerConfig, log: (line: string) => voi
     const collector = new GarbageCollector(local);
     await collector.start();
     stops.push(() => collector.stop());
+    const controllers = new ControllerManager({
+      transport: local,
+      withUserAgent: (userAgent) => local.withUserAgent(userAgent),
+      controllers: allControllers,
+      settings: controllerSettings(config.kubeControllerManagerArgs, log),
+    });
+    await controllers.start();
+    stops.push(() => controllers.stop());
 
     await waitForReadyz(url, certs.caCert);
     await writeKubeconfig(config.writeKubeconfig, {
@@ -105,6 +113,19 @@ function apiServerArgs(
     if (key === 'min-request-timeout' && seconds) out.minRequestTimeoutSeconds = seconds;
     else if (key === 'event-ttl' && seconds) out.eventTtlSeconds = seconds;
     else log(`skiff: --kube-apiserver-arg ${key}=${value} is not supported; ignored`);
+  }
+  return out;
+}
+
+/** The `--kube-controller-manager-arg` settings Skiff understands; others are reported and ignored. */
+function controllerSettings(args: Record<string, string>, log: (line: string) => void): Partial<ControllerSettings> {
+  const out: Partial<ControllerSettings> = {};
+  for (const [key, value] of Object.entries(args)) {
+    const seconds = goDurationSeconds(value);
+    if (key === 'node-monitor-grace-period' && seconds) out.nodeMonitorGracePeriodMs = seconds * 1000;
+    else if (key === 'node-monitor-period' && seconds) out.nodeMonitorPeriodMs = seconds * 1000;
+    else if (key === 'concurrent-syncs' && /^[1-9][0-9]*$/.test(value)) out.workers = Number(value);
+    else log(`skiff: --kube-controller-manager-arg ${key}=${value} is not supported; ignored`);
   }
   return out;
 }

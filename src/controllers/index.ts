@@ -11,3 +11,4 @@ export {
   type ControllerSettings,
 } from './manager.ts';
 export { NamespaceController, type NamespaceControllerOptions } from './namespace/namespace-controller.ts';
+export { isPodActive, isPodAvailable, isPodReady, podCondition, timestamp, withCondition } from './pod-util.ts';

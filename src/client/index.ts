@@ -12,6 +12,7 @@ export { HttpTransport, type HttpTransportOptions } from './http-transport.ts';
 export { Informer, type IndexFunction, type InformerHandler, type InformerOptions, type Lister } from './informer.ts';
 export { InformerFactory, type InformerFactoryOptions } from './informer-factory.ts';
 export * as kinds from './kinds.ts';
+export { LeaderElector, type LeaderElectorOptions } from './leader-election.ts';
 export { readKubeconfig, type Credentials } from './kubeconfig.ts';
 export { selectorIsEmpty, selectorMatches, selectorToString } from './labels.ts';
 export { controllerOf, controllerRef, objectKey, splitKey, type KubeList, type KubeObject } from './object.ts';

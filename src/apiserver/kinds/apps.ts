@@ -1,5 +1,5 @@
-/** The apps/v1 kinds: Deployment, ReplicaSet, StatefulSet, DaemonSet. */
-import type { DaemonSet, Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
+/** The apps/v1 kinds: Deployment, ReplicaSet, StatefulSet, DaemonSet, ControllerRevision. */
+import type { ControllerRevision, DaemonSet, Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { FieldError, KubeObject, ResourceDef, ScaleDef } from '../resource.ts';
 import { forbidden, immutable, invalid, notSupported, required, validateAnnotations, validateLabels } from '../validation/index.ts';
 import { labelSelectorFromObject } from '../selectors/index.ts';
@@ -455,5 +455,48 @@ const daemonSetsKind: ResourceDef = {
   validate: validateDaemonSet,
 };
 
+// ---------------------------------------------------------------------------------------------
+// ControllerRevision
+
+/** `statefulset.apps/web`, as upstream's printer names a revision's controller; `<none>` without one. */
+function revisionController(object: KubeObject): string {
+  const ref = (object as ControllerRevision).metadata?.ownerReferences?.find((r) => r.controller === true);
+  if (!ref) return '<none>';
+  const slash = ref.apiVersion.indexOf('/');
+  const group = slash < 0 ? '' : ref.apiVersion.slice(0, slash);
+  return `${(group ? `${ref.kind}.${group}` : ref.kind).toLowerCase()}/${ref.name}`;
+}
+
+function validateControllerRevision(object: KubeObject, old: KubeObject | undefined): FieldError[] {
+  const errors: FieldError[] = [];
+  if (object.data === undefined || object.data === null) errors.push(required('data', 'data is mandatory'));
+  errors.push(...nonNegative(object.revision, 'revision'));
+  if (old && !deepEqual(object.data, old.data)) errors.push(immutable('data', object.data));
+  return errors;
+}
+
+/**
+ * ControllerRevisions: immutable snapshots of a StatefulSet's or DaemonSet's pod template,
+ * which `kubectl rollout history` and `rollout undo` read.
+ */
+const controllerRevisionsKind: ResourceDef = {
+  group: 'apps',
+  version: 'v1',
+  kind: 'ControllerRevision',
+  plural: 'controllerrevisions',
+  singular: 'controllerrevision',
+  shortNames: [],
+  categories: [],
+  namespaced: true,
+  subresources: {},
+  generation: false,
+  printerColumns: [
+    column('Controller', 'string', 'The controller that owns the revision.', revisionController),
+    column('Revision', 'integer', 'The revision number.', (o) => int(o, 'revision')),
+    ageColumn,
+  ],
+  validate: validateControllerRevision,
+};
+
 /** The apps group's kinds. */
-export const appsKinds: readonly ResourceDef[] = [daemonSetsKind, deploymentsKind, replicaSetsKind, statefulSetsKind];
+export const appsKinds: readonly ResourceDef[] = [controllerRevisionsKind, daemonSetsKind, deploymentsKind, replicaSetsKind, statefulSetsKind];

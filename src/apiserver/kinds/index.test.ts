@@ -13,6 +13,7 @@ test('every kind upstream serves in these groups is defined, once', () => {
   const ids = builtinKinds.map((d) => `${d.group || 'core'}/${d.version}/${d.plural}`).sort();
   assert.deepEqual(ids, [
     'apiextensions.k8s.io/v1/customresourcedefinitions',
+    'apps/v1/controllerrevisions',
     'apps/v1/daemonsets',
     'apps/v1/deployments',
     'apps/v1/replicasets',
@@ -96,6 +97,7 @@ test('short names and the "all" category are upstream\'s', () => {
     '/secrets': '',
     '/serviceaccounts': 'sa',
     '/services': 'svc',
+    'apps/controllerrevisions': '',
     'apps/daemonsets': 'ds',
     'apps/deployments': 'deploy',
     'apps/replicasets': 'rs',

@@ -2,11 +2,12 @@
  * `skiff server`: the whole control plane in one process. Components start in order — store,
  * certificates, API server, controllers — and stop in reverse; if one fails, everything stops.
  */
+import { randomUUID } from 'node:crypto';
 import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
-import { ApiServer } from '../apiserver/index.ts';
-import { LocalTransport } from '../client/index.ts';
+import { ApiServer, defaultFrontEndThreads } from '../apiserver/index.ts';
+import { Client, LeaderElector, LocalTransport } from '../client/index.ts';
 import { allControllers, ControllerManager, GarbageCollector, NamespaceController, type ControllerSettings } from '../controllers/index.ts';
 import { ensureServerCertificates, fingerprint } from '../pki/index.ts';
 import { openBackend, type Backend } from '../storage/index.ts';
@@ -58,7 +59,13 @@ export async function runServer(config: ServerConfig, log: (line: string) => voi
 
     const api = new ApiServer({
       backend,
-      listen: { host, port: config.httpsListenPort, tls: { key: certs.serverKey, cert: certs.serverCert } },
+      listen: {
+        host,
+        port: config.httpsListenPort,
+        tls: { key: certs.serverKey, cert: certs.serverCert },
+        // TLS and HTTP parsing on their own thread(s), so the API's thread serves more writes.
+        threads: Number(process.env.SKIFF_FRONT_END_THREADS ?? defaultFrontEndThreads()),
+      },
       serviceCidr: config.serviceCidr,
       ...apiServerArgs(config.kubeApiserverArgs, log),
     });
@@ -68,20 +75,54 @@ export async function runServer(config: ServerConfig, log: (line: string) => voi
     log(`skiff: API server listening on ${url}`);
 
     const local = new LocalTransport((r) => api.handle(r));
-    const namespaces = new NamespaceController(local);
-    await namespaces.start();
-    stops.push(() => namespaces.stop());
-    const collector = new GarbageCollector(local);
-    await collector.start();
-    stops.push(() => collector.stop());
-    const controllers = new ControllerManager({
-      transport: local,
-      withUserAgent: (userAgent) => local.withUserAgent(userAgent),
-      controllers: allControllers,
-      settings: controllerSettings(config.kubeControllerManagerArgs, log),
+    const settings = controllerSettings(config.kubeControllerManagerArgs, log);
+    // Several servers on one etcd run one set of controllers: the lease holder's. On SQLite only
+    // one process can own the data dir, so there is nobody to elect against.
+    const leaderElect = settings.leaderElect ?? endpoint !== '';
+    const identity = `${config.nodeName}_${randomUUID()}`;
+    const elected = async (lease: string, start: () => Promise<() => Promise<void>>) => {
+      if (!leaderElect) {
+        stops.push(await start());
+        return;
+      }
+      let stopLeading: (() => Promise<void>) | undefined;
+      const elector = new LeaderElector(new Client(local), {
+        name: lease,
+        identity,
+        onStartedLeading: async () => {
+          log(`skiff: ${lease}: leading (${identity})`);
+          stopLeading = await start();
+        },
+        onStoppedLeading: async () => {
+          log(`skiff: ${lease}: no longer leading`);
+          await stopLeading?.();
+          stopLeading = undefined;
+        },
+      });
+      elector.start();
+      stops.push(() => elector.stop());
+    };
+
+    // The controller manager: namespace deletion, garbage collection, and the controllers of
+    // src/controllers/all.ts.
+    await elected('kube-controller-manager', async () => {
+      const namespaces = new NamespaceController(local);
+      await namespaces.start();
+      const collector = new GarbageCollector(local);
+      await collector.start();
+      const controllers = new ControllerManager({
+        transport: local,
+        withUserAgent: (userAgent) => local.withUserAgent(userAgent),
+        controllers: allControllers,
+        settings,
+      });
+      await controllers.start();
+      return async () => {
+        await controllers.stop();
+        collector.stop();
+        namespaces.stop();
+      };
     });
-    await controllers.start();
-    stops.push(() => controllers.stop());
 
     await waitForReadyz(url, certs.caCert);
     await writeKubeconfig(config.writeKubeconfig, {
@@ -118,13 +159,14 @@ function apiServerArgs(
 }
 
 /** The `--kube-controller-manager-arg` settings Skiff understands; others are reported and ignored. */
-function controllerSettings(args: Record<string, string>, log: (line: string) => void): Partial<ControllerSettings> {
-  const out: Partial<ControllerSettings> = {};
+function controllerSettings(args: Record<string, string>, log: (line: string) => void): Partial<ControllerSettings> & { leaderElect?: boolean } {
+  const out: Partial<ControllerSettings> & { leaderElect?: boolean } = {};
   for (const [key, value] of Object.entries(args)) {
     const seconds = goDurationSeconds(value);
     if (key === 'node-monitor-grace-period' && seconds) out.nodeMonitorGracePeriodMs = seconds * 1000;
     else if (key === 'node-monitor-period' && seconds) out.nodeMonitorPeriodMs = seconds * 1000;
     else if (key === 'concurrent-syncs' && /^[1-9][0-9]*$/.test(value)) out.workers = Number(value);
+    else if (key === 'leader-elect' && (value === 'true' || value === 'false')) out.leaderElect = value === 'true';
     else log(`skiff: --kube-controller-manager-arg ${key}=${value} is not supported; ignored`);
   }
   return out;

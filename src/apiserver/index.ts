@@ -4,5 +4,6 @@
  * in-process clients use.
  */
 export { ApiServer, type ApiServerOptions } from './api-server.ts';
+export { defaultFrontEndThreads } from './front-end.ts';
 export type { ApiRequest, ApiResponse, EventStream } from '../client/index.ts';
 export type { KubeObject, ResourceDef } from './resource.ts';

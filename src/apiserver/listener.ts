@@ -18,6 +18,13 @@ export interface ListenOptions {
   port: number;
   /** PEM key and certificate chain; plain HTTP when omitted. */
   tls?: { key: string; cert: string; ca?: string };
+  /**
+   * Threads that terminate TLS and parse HTTP, handing each request to this thread's handler
+   * (`front-end.ts`). Default 0: this thread does it all.
+   */
+  threads?: number;
+  /** Bind with SO_REUSEPORT (several front-end threads on one port). Default false. */
+  reusePort?: boolean;
 }
 
 /** A running listener. */
@@ -30,17 +37,53 @@ export interface Listener {
 
 class BodyTooLarge extends Error {}
 
-async function readBody(req: IncomingMessage): Promise<Uint8Array | undefined> {
+/**
+ * Reads the body with plain stream events: an async iterator over the request costs about
+ * 25 µs more per request, which is a tenth of a create. Past the cap the rest is discarded and
+ * the answer (413) closes the connection.
+ */
+function readBody(req: IncomingMessage): Promise<Uint8Array | undefined> {
   const declared = Number(req.headers['content-length'] ?? '0');
-  if (declared > MAX_BODY_BYTES) throw new BodyTooLarge();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new BodyTooLarge();
-    chunks.push(chunk);
+  if (declared > MAX_BODY_BYTES) return Promise.reject(new BodyTooLarge());
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    const fail = (error: Error) => {
+      if (failed) return;
+      failed = true;
+      chunks.length = 0;
+      reject(error);
+    };
+    req.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) fail(new BodyTooLarge());
+      else chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (failed) return;
+      resolve(size === 0 ? undefined : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    });
+    req.on('error', fail);
+  });
+}
+
+/** Paths made only of these, with no `.` segment and no `//`, mean what they say: WHATWG URL
+ * parsing would return them unchanged, so the common case skips it. */
+const PLAIN_PATH = /^(?:\/[A-Za-z0-9._~:@!$&'()*+,;=-]+)*\/?$/;
+
+/** The request target's path and query, as `new URL(target, base)` would give them. */
+export function splitTarget(target: string): { path: string; query: URLSearchParams } {
+  const mark = target.indexOf('?');
+  const path = mark === -1 ? target : target.slice(0, mark);
+  if (path !== '' && PLAIN_PATH.test(path) && !path.includes('/.')) {
+    const hash = mark === -1 ? -1 : target.indexOf('#', mark);
+    const search = mark === -1 ? '' : target.slice(mark + 1, hash === -1 ? undefined : hash);
+    return { path, query: new URLSearchParams(search) };
   }
-  return size === 0 ? undefined : Buffer.concat(chunks, size);
+  const url = new URL(target, 'http://skiff');
+  return { path: url.pathname, query: url.searchParams };
 }
 
 function send(res: ServerResponse, response: ApiResponse, head: boolean): void {
@@ -72,6 +115,8 @@ function send(res: ServerResponse, response: ApiResponse, head: boolean): void {
       },
     );
     res.on('close', stop);
+    // The client may have gone while the stream was being set up: then 'close' has fired already.
+    if (res.destroyed || res.req.socket.destroyed) stop();
     return;
   }
   const body = typeof response.body === 'string' || response.body === undefined ? Buffer.from(response.body ?? '') : response.body;
@@ -84,7 +129,7 @@ function send(res: ServerResponse, response: ApiResponse, head: boolean): void {
 export async function listen(options: ListenOptions, handle: (request: ApiRequest) => Promise<ApiResponse>): Promise<Listener> {
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     void (async () => {
-      const url = new URL(req.url ?? '/', 'http://skiff');
+      const { path, query } = splitTarget(req.url ?? '/');
       let body: Uint8Array | undefined;
       try {
         body = await readBody(req);
@@ -97,8 +142,8 @@ export async function listen(options: ListenOptions, handle: (request: ApiReques
       }
       const response = await handle({
         method: req.method ?? 'GET',
-        path: url.pathname,
-        query: url.searchParams,
+        path,
+        query,
         accept: req.headers.accept,
         contentType: req.headers['content-type'],
         body,
@@ -117,7 +162,7 @@ export async function listen(options: ListenOptions, handle: (request: ApiReques
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port, options.host, () => {
+    server.listen({ port: options.port, host: options.host, ...(options.reusePort ? { reusePort: true } : {}) }, () => {
       server.off('error', reject);
       resolve();
     });

@@ -1,0 +1,75 @@
+/**
+ * What front-end threads and the API thread say to each other (see `front-end.ts`). Messages
+ * travel in batches: each `postMessage` carries every message one side had for the other in
+ * one turn of its event loop, so a commit batch of a hundred answers costs one message, not a
+ * hundred.
+ */
+import type { MessagePort } from 'node:worker_threads';
+
+/** A front-end thread's settings (its `workerData`). */
+export interface FrontEndSettings {
+  host: string;
+  port: number;
+  tls: { key: string; cert: string; ca?: string } | undefined;
+  /** Bind with SO_REUSEPORT: every front-end thread has its own listening socket. */
+  reusePort: boolean;
+}
+
+/** Front-end thread → API thread. */
+export type ToApi =
+  | { t: 'listening'; address: { address: string; family: string; port: number } }
+  | { t: 'failed'; message: string; code: string | undefined }
+  | {
+      t: 'request';
+      id: number;
+      method: string;
+      path: string;
+      /** The query string without `?`. */
+      query: string;
+      accept: string | undefined;
+      contentType: string | undefined;
+      body: Uint8Array | undefined;
+      userAgent: string | undefined;
+    }
+  /** The client of stream `id` went away. */
+  | { t: 'gone'; id: number }
+  | { t: 'closed' };
+
+/** API thread → front-end thread. */
+export type ToFrontEnd =
+  | { t: 'response'; id: number; status: number; contentType: string; body: string | Uint8Array | undefined; warnings: string[] | undefined }
+  /** The answer to `id` is an event stream: its head now, its chunks and end in later messages. */
+  | { t: 'stream'; id: number; status: number; contentType: string; warnings: string[] | undefined }
+  | { t: 'chunk'; id: number; chunk: string | Uint8Array }
+  | { t: 'end'; id: number }
+  | { t: 'close' };
+
+/** The port of a worker or of its parent, as far as batches need it. */
+interface Port {
+  postMessage(value: unknown): void;
+}
+
+/** More than this many messages leave at once, so the other side starts on them sooner. */
+const MAX_BATCH = 1000;
+
+/** Collects messages and posts them as one array after the current turn of the event loop. */
+export class Outbox<M> {
+  readonly #port: Port | MessagePort;
+  #queued: M[] = [];
+
+  constructor(port: Port | MessagePort) {
+    this.#port = port;
+  }
+
+  push(message: M): void {
+    if (this.#queued.length === 0) setImmediate(this.#flush);
+    this.#queued.push(message);
+    if (this.#queued.length >= MAX_BATCH) this.#flush();
+  }
+
+  readonly #flush = (): void => {
+    const batch = this.#queued;
+    this.#queued = [];
+    if (batch.length > 0) this.#port.postMessage(batch);
+  };
+}

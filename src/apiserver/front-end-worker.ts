@@ -1,0 +1,128 @@
+/**
+ * A front-end thread: the HTTP(S) listener of `listener.ts` on a worker thread, whose handler
+ * forwards each request to the API thread and waits for the answer (see `front-end.ts`).
+ * Watch streams arrive as chunks and are written as the in-thread listener writes them.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { ApiRequest, ApiResponse } from '../client/index.ts';
+import { Outbox, type FrontEndSettings, type ToApi, type ToFrontEnd } from './front-end-protocol.ts';
+import { listen, type Listener } from './listener.ts';
+
+/** A stream whose head has arrived: chunks wait here until the listener starts writing it. */
+interface RelayedStream {
+  write: ((chunk: string | Uint8Array) => void) | undefined;
+  end: (() => void) | undefined;
+  queued: (string | Uint8Array)[];
+  ended: boolean;
+}
+
+const port = parentPort!;
+const settings = workerData as FrontEndSettings;
+const outbox = new Outbox<ToApi>(port);
+const waiting = new Map<number, (response: ApiResponse) => void>();
+const streams = new Map<number, RelayedStream>();
+let nextId = 1;
+let listener: Listener | undefined;
+
+function forward(request: ApiRequest): Promise<ApiResponse> {
+  const id = nextId++;
+  outbox.push({
+    t: 'request',
+    id,
+    method: request.method,
+    path: request.path,
+    query: request.query.size === 0 ? '' : request.query.toString(),
+    accept: request.accept,
+    contentType: request.contentType,
+    body: request.body,
+    userAgent: request.userAgent,
+  });
+  return new Promise((resolve) => waiting.set(id, resolve));
+}
+
+function relayedStream(id: number): ApiResponse['stream'] {
+  const relay: RelayedStream = { write: undefined, end: undefined, queued: [], ended: false };
+  streams.set(id, relay);
+  return {
+    start(write, end) {
+      relay.write = write;
+      relay.end = end;
+      for (const chunk of relay.queued) write(chunk);
+      relay.queued = [];
+      if (relay.ended) {
+        streams.delete(id);
+        end();
+      }
+      return () => {
+        if (streams.delete(id)) outbox.push({ t: 'gone', id });
+      };
+    },
+  };
+}
+
+function receive(message: ToFrontEnd): void {
+  switch (message.t) {
+    case 'response': {
+      const resolve = waiting.get(message.id);
+      waiting.delete(message.id);
+      resolve?.({
+        status: message.status,
+        contentType: message.contentType,
+        ...(message.body !== undefined ? { body: message.body } : {}),
+        ...(message.warnings ? { warnings: message.warnings } : {}),
+      });
+      return;
+    }
+    case 'stream': {
+      const resolve = waiting.get(message.id);
+      waiting.delete(message.id);
+      resolve?.({
+        status: message.status,
+        contentType: message.contentType,
+        stream: relayedStream(message.id),
+        ...(message.warnings ? { warnings: message.warnings } : {}),
+      });
+      return;
+    }
+    case 'chunk': {
+      const relay = streams.get(message.id);
+      // The client left before this chunk arrived; the API thread has been told.
+      if (!relay) return;
+      if (relay.write) relay.write(message.chunk);
+      else relay.queued.push(message.chunk);
+      return;
+    }
+    case 'end': {
+      const relay = streams.get(message.id);
+      if (!relay) return;
+      relay.ended = true;
+      if (relay.end) {
+        streams.delete(message.id);
+        relay.end();
+      }
+      return;
+    }
+    case 'close':
+      void (async () => {
+        await listener?.close();
+        port.postMessage([{ t: 'closed' } satisfies ToApi]);
+      })();
+      return;
+  }
+}
+
+port.on('message', (batch: ToFrontEnd[]) => {
+  for (const message of batch) receive(message);
+});
+
+try {
+  listener = await listen(
+    { host: settings.host, port: settings.port, ...(settings.tls ? { tls: settings.tls } : {}), reusePort: settings.reusePort },
+    forward,
+  );
+  const { address, family, port: bound } = listener.address;
+  port.postMessage([{ t: 'listening', address: { address, family, port: bound } } satisfies ToApi]);
+} catch (error) {
+  const e = error as NodeJS.ErrnoException;
+  port.postMessage([{ t: 'failed', message: e.message, code: e.code } satisfies ToApi]);
+}

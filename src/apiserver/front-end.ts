@@ -1,0 +1,159 @@
+/**
+ * Front-end threads: TLS and HTTP parsing on worker threads, everything else on this one.
+ *
+ * The API's state (watch cache, store, registry) lives on one thread, which a write keeps busy
+ * for about half of its time with TLS records and HTTP parsing alone. Each front-end thread
+ * runs the ordinary listener (`listener.ts`) on its own socket and passes decoded requests —
+ * method, path, query, the headers the API reads, body bytes — to this thread's handler, which
+ * answers with the response or, for watches, the stream's chunks as they come. Node cannot
+ * hand a TLS connection from one thread to another, so streams are relayed, not handed over.
+ *
+ * Contract: the same as `listen` of `listener.ts` — the same answers, the same 3 MiB cap, the
+ * same watch behaviour (a stream stops when its client goes away; `close()` ends every stream
+ * and connection). With more than one front-end thread the port is bound with SO_REUSEPORT
+ * and the kernel spreads connections over the threads.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { AddressInfo } from 'node:net';
+import type { ApiRequest, ApiResponse } from '../client/index.ts';
+import { Outbox, type FrontEndSettings, type ToApi, type ToFrontEnd } from './front-end-protocol.ts';
+import type { Listener, ListenOptions } from './listener.ts';
+
+const WORKER_URL = new URL('./front-end-worker.ts', import.meta.url);
+
+/**
+ * Front-end threads worth running on this machine: one per four cores, at least one and at
+ * most four — the API thread stays the bottleneck, and one front-end thread carries about
+ * 15,000 requests a second. None on a single core, where a thread would only add hand-offs.
+ */
+export function defaultFrontEndThreads(cores: number = availableParallelism()): number {
+  return cores <= 1 ? 0 : Math.min(4, Math.max(1, Math.floor(cores / 4)));
+}
+
+/** One front-end thread, seen from the API thread. */
+class FrontEnd {
+  readonly worker: Worker;
+  readonly #outbox: Outbox<ToFrontEnd>;
+  readonly #handle: (request: ApiRequest) => Promise<ApiResponse>;
+  /** Stop functions of the streams this thread's clients are reading. */
+  readonly #streams = new Map<number, () => void>();
+  readonly listening: Promise<AddressInfo>;
+  #closed: (() => void) | undefined;
+
+  constructor(settings: FrontEndSettings, handle: (request: ApiRequest) => Promise<ApiResponse>) {
+    this.#handle = handle;
+    this.worker = new Worker(WORKER_URL, { workerData: settings });
+    this.#outbox = new Outbox(this.worker);
+    this.listening = new Promise((resolve, reject) => {
+      const onExit = (code: number) => reject(new Error(`the front-end thread exited with code ${code} before listening`));
+      this.worker.once('exit', onExit);
+      this.worker.once('error', reject);
+      this.worker.on('message', (batch: ToApi[]) => {
+        for (const message of batch) {
+          if (message.t === 'listening') {
+            this.worker.off('exit', onExit);
+            this.worker.off('error', reject);
+            this.worker.on('error', (error) => console.error('skiff: a front-end thread failed:', error));
+            resolve(message.address as AddressInfo);
+          } else if (message.t === 'failed') {
+            reject(Object.assign(new Error(message.message), { code: message.code }));
+          } else {
+            this.#receive(message);
+          }
+        }
+      });
+    });
+  }
+
+  #receive(message: ToApi): void {
+    switch (message.t) {
+      case 'request':
+        this.#serve(message);
+        return;
+      case 'gone':
+        this.#streams.get(message.id)?.();
+        this.#streams.delete(message.id);
+        return;
+      case 'closed':
+        this.#closed?.();
+        return;
+    }
+  }
+
+  #serve(message: Extract<ToApi, { t: 'request' }>): void {
+    const { id } = message;
+    const request: ApiRequest = {
+      method: message.method,
+      path: message.path,
+      query: new URLSearchParams(message.query),
+      accept: message.accept,
+      contentType: message.contentType,
+      body: message.body,
+      ...(message.userAgent !== undefined ? { userAgent: message.userAgent } : {}),
+    };
+    this.#handle(request).then(
+      (response) => this.#answer(id, response),
+      (error: unknown) => {
+        console.error('skiff: failed to answer a request:', error);
+        this.#outbox.push({ t: 'response', id, status: 500, contentType: 'text/plain', body: undefined, warnings: undefined });
+      },
+    );
+  }
+
+  #answer(id: number, response: ApiResponse): void {
+    const warnings = response.warnings?.length ? response.warnings : undefined;
+    if (!response.stream) {
+      this.#outbox.push({ t: 'response', id, status: response.status, contentType: response.contentType, body: response.body, warnings });
+      return;
+    }
+    this.#outbox.push({ t: 'stream', id, status: response.status, contentType: response.contentType, warnings });
+    let ended = false;
+    const stop = response.stream.start(
+      (chunk) => this.#outbox.push({ t: 'chunk', id, chunk }),
+      () => {
+        ended = true;
+        this.#streams.delete(id);
+        this.#outbox.push({ t: 'end', id });
+      },
+    );
+    if (!ended) this.#streams.set(id, stop);
+  }
+
+  /** Closes the thread's listener (which cuts its connections), then ends the thread. */
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.#closed = resolve;
+      this.#outbox.push({ t: 'close' });
+      // A thread that died meanwhile has nothing left to close.
+      this.worker.once('exit', () => resolve());
+    });
+    for (const stop of this.#streams.values()) stop();
+    this.#streams.clear();
+    await this.worker.terminate();
+  }
+}
+
+/** Like `listen` of `listener.ts`, with `options.threads` front-end threads. */
+export async function listenInThreads(options: ListenOptions, handle: (request: ApiRequest) => Promise<ApiResponse>): Promise<Listener> {
+  const threads = Math.max(1, options.threads ?? 1);
+  const reusePort = threads > 1;
+  const settings = (port: number): FrontEndSettings => ({ host: options.host, port, tls: options.tls, reusePort });
+  const fronts: FrontEnd[] = [];
+  try {
+    // The first thread binds (port 0 picks one); the others join it on the same port.
+    fronts.push(new FrontEnd(settings(options.port), handle));
+    const address = await fronts[0]!.listening;
+    for (let i = 1; i < threads; i++) fronts.push(new FrontEnd(settings(address.port), handle));
+    await Promise.all(fronts.map((f) => f.listening));
+    return {
+      address,
+      close: async () => {
+        await Promise.all(fronts.map((f) => f.close()));
+      },
+    };
+  } catch (error) {
+    await Promise.all(fronts.map((f) => f.worker.terminate()));
+    throw error;
+  }
+}

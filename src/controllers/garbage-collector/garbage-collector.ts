@@ -275,9 +275,15 @@ export class GarbageCollector {
   }
 
   async #lookup(node: Node, ref: OwnerReference): Promise<ApiObject | undefined> {
-    const info = this.#kinds.get(`${ref.apiVersion}/${ref.kind}`);
-    // An owner of a kind the server does not serve cannot exist.
-    if (!info) return undefined;
+    let info = this.#kinds.get(`${ref.apiVersion}/${ref.kind}`);
+    if (!info) {
+      // A kind discovery has not shown us yet (a CRD created since the last resync): look again
+      // before judging. A kind still unknown is an error to retry, never a reason to delete —
+      // as upstream, whose collector requeues an item whose owner's kind it cannot map.
+      await this.#resync();
+      info = this.#kinds.get(`${ref.apiVersion}/${ref.kind}`);
+      if (!info) throw new Error(`owner ${ref.kind} ${ref.name} (${ref.apiVersion}) of ${node.path}: the server does not serve that kind`);
+    }
     const path = this.#pathOf(info, { name: ref.name, namespace: node.object.metadata.namespace, uid: ref.uid });
     const response = await this.#client.request<ApiObject>({ method: 'GET', path });
     if (response.status === 404) return undefined;

@@ -460,7 +460,7 @@ const daemonSetsKind: ResourceDef = {
 
 /** `statefulset.apps/web`, as upstream's printer names a revision's controller; `<none>` without one. */
 function revisionController(object: KubeObject): string {
-  const ref = (object as ControllerRevision).metadata?.ownerReferences?.find((r) => r.controller === true);
+  const ref = (object as unknown as ControllerRevision).metadata?.ownerReferences?.find((r) => r.controller === true);
   if (!ref) return '<none>';
   const slash = ref.apiVersion.indexOf('/');
   const group = slash < 0 ? '' : ref.apiVersion.slice(0, slash);

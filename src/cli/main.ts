@@ -3,13 +3,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { serverCommand } from './server-command.ts';
+import { simCommand } from './sim-command.ts';
 
 const USAGE = `Usage: skiff <command> [flags]
 
 Commands:
   server    run a cluster (control plane, and later the embedded node agent)
   agent     join this machine to a cluster as a node (not built yet)
-  sim       run simulated nodes against a cluster (not built yet)
+  sim       run simulated nodes against a cluster
   image     manage container images (not built yet)
   version   print the version
 
@@ -26,8 +27,9 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'server':
       return serverCommand(args);
-    case 'agent':
     case 'sim':
+      return simCommand(args);
+    case 'agent':
     case 'image':
       console.error(`skiff ${command}: not built yet in this release (see the project's open issues)`);
       return 2;

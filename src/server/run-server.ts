@@ -10,6 +10,7 @@ import { ApiServer, defaultFrontEndThreads } from '../apiserver/index.ts';
 import { Client, LeaderElector, LocalTransport } from '../client/index.ts';
 import { allControllers, ControllerManager, GarbageCollector, NamespaceController, type ControllerSettings } from '../controllers/index.ts';
 import { ensureServerCertificates, fingerprint } from '../pki/index.ts';
+import { Scheduler, schedulerArgs } from '../scheduler/index.ts';
 import { openBackend, type Backend } from '../storage/index.ts';
 import type { ServerConfig } from './config.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
@@ -122,6 +123,13 @@ export async function runServer(config: ServerConfig, log: (line: string) => voi
         collector.stop();
         namespaces.stop();
       };
+    });
+
+    // The scheduler places pods on nodes (after the controllers, which create the pods).
+    await elected('kube-scheduler', async () => {
+      const scheduler = new Scheduler({ client: new Client(local.withUserAgent('default-scheduler')), ...schedulerArgs(config.kubeSchedulerArgs, log) });
+      await scheduler.start();
+      return () => scheduler.stop();
     });
 
     await waitForReadyz(url, certs.caCert);

@@ -3,9 +3,13 @@
  * descriptor here.
  */
 import { disruptionControllerDescriptor } from './disruption/index.ts';
+import { deploymentControllerDescriptor } from './deployment/index.ts';
 import type { ControllerDescriptor } from './manager.ts';
+import { nodeLifecycleControllers } from './node-lifecycle/index.ts';
+import { replicaSetControllerDescriptor } from './replicaset/index.ts';
 import { endpointsControllerDescriptor, endpointSliceControllerDescriptor } from './service-endpoints/index.ts';
 import { serviceAccountsControllerDescriptor } from './serviceaccount/index.ts';
+import { statefulSetControllerDescriptor } from './statefulset/index.ts';
 
 /** Every controller of the controller manager. */
 export const allControllers: ControllerDescriptor[] = [
@@ -13,4 +17,8 @@ export const allControllers: ControllerDescriptor[] = [
   endpointSliceControllerDescriptor,
   serviceAccountsControllerDescriptor,
   disruptionControllerDescriptor,
+  replicaSetControllerDescriptor,
+  deploymentControllerDescriptor,
+  statefulSetControllerDescriptor,
+  ...nodeLifecycleControllers,
 ];

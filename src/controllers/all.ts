@@ -4,6 +4,8 @@
  */
 import { disruptionControllerDescriptor } from './disruption/index.ts';
 import { deploymentControllerDescriptor } from './deployment/index.ts';
+import { cronJobControllerDescriptor } from './cronjob/index.ts';
+import { jobControllerDescriptor, ttlAfterFinishedControllerDescriptor } from './job/index.ts';
 import type { ControllerDescriptor } from './manager.ts';
 import { nodeLifecycleControllers } from './node-lifecycle/index.ts';
 import { replicaSetControllerDescriptor } from './replicaset/index.ts';
@@ -21,4 +23,7 @@ export const allControllers: ControllerDescriptor[] = [
   deploymentControllerDescriptor,
   statefulSetControllerDescriptor,
   ...nodeLifecycleControllers,
+  jobControllerDescriptor,
+  ttlAfterFinishedControllerDescriptor,
+  cronJobControllerDescriptor,
 ];

@@ -64,7 +64,7 @@ export async function startStandInKubelet(server: Pick<TestServer, 'kubeconfig'>
     if (pod.status?.podIP === ip && pod.status.phase === 'Running' && old?.status === readyStatus) return;
     const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
     const transition = old?.status === readyStatus && old.lastTransitionTime ? old.lastTransitionTime : now;
-    const updated = structuredClone(pod);
+    const updated: Pod = structuredClone(pod) as Pod;
     updated.status = {
       ...updated.status,
       phase: 'Running',

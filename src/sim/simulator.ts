@@ -242,7 +242,10 @@ export class Simulator {
     await Promise.all(this.#workers);
   }
 
-  /** The node stops renewing its Lease and posting status, as a kubelet that died. */
+  /**
+   * The node stops renewing its Lease and posting status, as a kubelet that died: its pods are
+   * left as they are (a deleted one stays Terminating) until the heartbeat resumes.
+   */
   stopHeartbeat(nodeName: string): void {
     this.#node(nodeName).heartbeat = false;
   }
@@ -253,6 +256,7 @@ export class Simulator {
     node.heartbeat = true;
     this.#nodeQueue.add(`lease/${nodeName}`);
     this.#nodeQueue.add(`status/${nodeName}`);
+    for (const pod of this.#podInformer.byIndex('node', nodeName)) this.#podQueue.add(podKey(pod));
   }
 
   /** The node reports Ready=True (its runtime is fine) or Ready=False (`KubeletNotReady`). */
@@ -450,6 +454,8 @@ export class Simulator {
     const node = this.#nodes.get(pod.spec?.nodeName ?? '');
     // A pod bound to a node that does not exist (or not yet, or no longer) is nobody's to run.
     if (!node || !node.registered || node.gone || !this.#nodeInformer.get(undefined, node.shape.name)) return;
+    // A node whose heartbeat is stopped is a dead kubelet: its pods are left as they are.
+    if (!node.heartbeat) return;
     const meta = pod.metadata!;
 
     if (meta.deletionTimestamp) {
@@ -487,6 +493,12 @@ export class Simulator {
         state.gates = gates;
         state.version++;
       }
+    }
+    if (state.version === state.written && !state.run.finished) {
+      // Someone else changed what the kubelet reports (the node lifecycle controller marks the
+      // pods of a silent node not Ready): the kubelet's status manager puts it back.
+      const expected = state.run.ready && !state.gates ? 'True' : 'False';
+      if ((pod.status?.conditions?.find((c) => c.type === 'Ready')?.status ?? expected) !== expected) state.version++;
     }
     if (state.version === state.written) return;
     const version = state.version;

@@ -17,6 +17,21 @@ function podIP(o: KubeObject): string {
 }
 
 /**
+ * Upstream's DefaultTolerationSeconds admission: a new pod tolerates `not-ready` and
+ * `unreachable` NoExecute taints for 300 s unless it already tolerates them, so pods leave a
+ * failed node after five minutes.
+ */
+function defaultTolerationSeconds(p: Pod): void {
+  if (!p.spec) return;
+  const tolerations = [...(p.spec.tolerations ?? [])];
+  const covers = (key: string) => tolerations.some((t) => (t.key === key || !t.key) && (t.effect === 'NoExecute' || !t.effect));
+  const added = ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable']
+    .filter((key) => !covers(key))
+    .map((key) => ({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 }));
+  if (added.length > 0) (p.spec as { tolerations?: unknown[] }).tolerations = [...tolerations, ...added];
+}
+
+/**
  * Pods: `po`, in `kubectl get all`. On create the status is reset to `phase: Pending` with the
  * computed QoS class (and a `SchedulingGated` PodScheduled condition while scheduling gates
  * remain), as upstream's pod strategy does.
@@ -45,6 +60,7 @@ export const podsKind: ResourceDef = {
   defaults: defaultPod,
   prepareForCreate(object) {
     const p = pod(object);
+    defaultTolerationSeconds(p);
     const conditions = (p.spec?.schedulingGates?.length ?? 0) > 0
       ? [{ type: 'PodScheduled', status: 'False', reason: 'SchedulingGated', message: 'Scheduling is blocked due to non-empty scheduling gates' }]
       : undefined;

@@ -128,4 +128,39 @@ describe('node lifecycle', () => {
     await ok(['uncordon', 'sim-0']);
     await until('the taint lifted', async () => ((await taintsOf('sim-0')).length === 0 ? true : undefined));
   });
+
+  it('replaces the pods of a dead node elsewhere (ReplicaSet controller and scheduler)', async () => {
+    await ok(['apply', '-f', '-'], `apiVersion: apps/v1
+kind: ReplicaSet
+metadata: {name: web, namespace: default}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: app, image: nginx}]
+      tolerations: [{key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute, tolerationSeconds: 2}]
+`);
+    const readyPods = async () => {
+      const list = await json(['get', 'pods', '-l', 'app=web']);
+      return (list.items as any[]).filter((p) => !p.metadata.deletionTimestamp && p.status.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True'));
+    };
+    const before = await until('3 ready replicas', async () => {
+      const pods = await readyPods();
+      return pods.length === 3 ? pods : undefined;
+    });
+    const dead = before[0].spec.nodeName as string;
+    await sim.command(`stop-heartbeat ${dead}`);
+    const after = await until(
+      'replacements running elsewhere',
+      async () => {
+        const pods = await readyPods();
+        return pods.length === 3 && pods.every((p) => p.spec.nodeName !== dead) ? pods : undefined;
+      },
+      60_000,
+    );
+    assert.ok(after.every((p) => p.spec.nodeName !== dead));
+    await sim.command(`resume-heartbeat ${dead}`);
+  });
 });

@@ -583,7 +583,8 @@ export class JobController implements Controller {
 
     // 1. Write the uncounted uids (and interim conditions) before any finalizer goes.
     if (needsFlush) {
-      job = await this.#jobApi.updateStatus(job);
+      job = await this.#jobApi.updateStatus(tidy(job));
+      ((job.status ??= {}).uncountedTerminatedPods ??= {});
       this.#backoffs.set(ctx.key, ctx.backoff);
       needsFlush = false;
     }
@@ -603,13 +604,13 @@ export class JobController implements Controller {
     }
     if (countUncountedWithoutFinalizer(job, withFinalizer)) needsFlush = true;
     if (removalError !== undefined) {
-      if (needsFlush) await this.#jobApi.updateStatus(job);
+      if (needsFlush) await this.#jobApi.updateStatus(tidy(job));
       throw removalError;
     }
     const finished = !capped && finish !== undefined && this.#enactFinished(job, finish, now);
     if (finished) needsFlush = true;
     if (needsFlush) {
-      await this.#jobApi.updateStatus(job);
+      await this.#jobApi.updateStatus(tidy(job));
       if (finished && finish) {
         if (finish.type === 'Complete') this.#recorder.event(job, 'Normal', 'Completed', 'Job completed');
         else this.#recorder.event(job, 'Warning', finish.reason, finish.message);
@@ -627,6 +628,18 @@ export class JobController implements Controller {
     if (finish.type === 'Complete') status.completionTime = timestamp(now);
     return true;
   }
+}
+
+/** Leaves out zero counters and empty lists, as the API's Go types do (`omitempty`). */
+function tidy(job: Job): Job {
+  const status = job.status!;
+  for (const field of ['active', 'succeeded', 'failed'] as const) if (status[field] === 0) delete status[field];
+  const uncounted = status.uncountedTerminatedPods;
+  if (uncounted) {
+    if (uncounted.succeeded?.length === 0) delete uncounted.succeeded;
+    if (uncounted.failed?.length === 0) delete uncounted.failed;
+  }
+  return job;
 }
 
 function hasFinalizer(pod: Pod): boolean {

@@ -145,7 +145,6 @@ test('kubectl apply then rollout status: one ReplicaSet named by the template ha
   assert.equal(pods.length, 3);
   for (const pod of pods) assert.equal(pod.metadata!.labels!['pod-template-hash'], hash);
   assert.deepEqual(await scalingEvents('basic'), [`Scaled up replica set web-${hash} from 0 to 3`]);
-  // Restarting the server keeps the name: the hash depends on the template alone.
   assert.match(await run(['get', 'deploy', 'web', '-n', 'basic', '--no-headers']), /^web\s+3\/3\s+3\s+3\s/);
 
   // Deleting the Deployment takes its ReplicaSet and pods with it (garbage collector).
@@ -326,4 +325,32 @@ test('a rollout whose pods never become ready exceeds its progress deadline; rol
   assert.equal(d.status!.unavailableReplicas, 2);
   // kubectl describe shows the reason, as upstream's.
   assert.match(await run(['describe', 'deployment', 'slow', '-n', 'deadline']), /Progressing\s+False\s+ProgressDeadlineExceeded/);
+});
+
+test('old ReplicaSets beyond revisionHistoryLimit are deleted; a matching orphan ReplicaSet is adopted', async () => {
+  await namespace('history');
+  // An orphan ReplicaSet the Deployment's selector matches: adopted, and scaled away as old.
+  await run(['apply', '-f', '-'], `apiVersion: apps/v1
+kind: ReplicaSet
+metadata: {name: stray, namespace: history, labels: {app: web}}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: web, v: stray}}
+  template:
+    metadata: {labels: {app: web, v: stray}}
+    spec: {containers: [{name: c, image: nginx:0}]}
+`);
+  await run(['apply', '-f', '-'], deploymentYaml('history', 'web', { replicas: 2, extraSpec: '\n  revisionHistoryLimit: 1' }));
+  await rolloutStatus('history', 'web');
+  const d = await deployment('history', 'web');
+  for (const image of ['nginx:2', 'nginx:3']) {
+    await run(['set', 'image', 'deployment/web', '-n', 'history', `c=${image}`]);
+    await rolloutStatus('history', 'web');
+  }
+  await eventually(async () => {
+    const sets = await replicaSets('history');
+    assert.deepEqual(sets.map((rs) => rs.spec!.template!.spec!.containers[0]!.image).sort(), ['nginx:2', 'nginx:3'], 'the newest and one old');
+    for (const rs of sets) assert.equal(controllerOf(rs)?.uid, d.metadata!.uid);
+  }, 'history trimmed to one old ReplicaSet');
+  assert.match(await run(['rollout', 'history', 'deployment/web', '-n', 'history']), /REVISION\s+CHANGE-CAUSE\n2\s+<none>\n3\s+<none>\n/);
 });

@@ -76,13 +76,12 @@ export async function runServer(config: ServerConfig, log: (line: string) => voi
     log(`skiff: API server listening on ${url}`);
 
     const local = new LocalTransport((r) => api.handle(r));
-    const settings = controllerSettings(config.kubeControllerManagerArgs, log);
-    // Several servers on one etcd run one set of controllers: the lease holder's. On SQLite only
-    // one process can own the data dir, so there is nobody to elect against.
-    const leaderElect = settings.leaderElect ?? endpoint !== '';
+    const managerElection = leaderElection(config.kubeControllerManagerArgs, endpoint);
+    const schedulerElection = leaderElection(config.kubeSchedulerArgs, endpoint);
+    const settings = controllerSettings(managerElection.rest, log);
     const identity = `${config.nodeName}_${randomUUID()}`;
-    const elected = async (lease: string, start: () => Promise<() => Promise<void>>) => {
-      if (!leaderElect) {
+    const elected = async (lease: string, election: LeaderElection, start: () => Promise<() => Promise<void>>) => {
+      if (!election.enabled) {
         stops.push(await start());
         return;
       }
@@ -90,6 +89,7 @@ export async function runServer(config: ServerConfig, log: (line: string) => voi
       const elector = new LeaderElector(new Client(local), {
         name: lease,
         identity,
+        ...election.timing,
         onStartedLeading: async () => {
           log(`skiff: ${lease}: leading (${identity})`);
           stopLeading = await start();
@@ -106,7 +106,7 @@ export async function runServer(config: ServerConfig, log: (line: string) => voi
 
     // The controller manager: namespace deletion, garbage collection, and the controllers of
     // src/controllers/all.ts.
-    await elected('kube-controller-manager', async () => {
+    await elected('kube-controller-manager', managerElection, async () => {
       const namespaces = new NamespaceController(local);
       await namespaces.start();
       const collector = new GarbageCollector(local);
@@ -126,8 +126,8 @@ export async function runServer(config: ServerConfig, log: (line: string) => voi
     });
 
     // The scheduler places pods on nodes (after the controllers, which create the pods).
-    await elected('kube-scheduler', async () => {
-      const scheduler = new Scheduler({ client: new Client(local.withUserAgent('default-scheduler')), ...schedulerArgs(config.kubeSchedulerArgs, log) });
+    await elected('kube-scheduler', schedulerElection, async () => {
+      const scheduler = new Scheduler({ client: new Client(local.withUserAgent('default-scheduler')), ...schedulerArgs(schedulerElection.rest, log) });
       await scheduler.start();
       return () => scheduler.stop();
     });
@@ -167,14 +167,47 @@ function apiServerArgs(
 }
 
 /** The `--kube-controller-manager-arg` settings Skiff understands; others are reported and ignored. */
-function controllerSettings(args: Record<string, string>, log: (line: string) => void): Partial<ControllerSettings> & { leaderElect?: boolean } {
-  const out: Partial<ControllerSettings> & { leaderElect?: boolean } = {};
+/** Leader election of one component, from its `leader-elect*` arguments (upstream's names). */
+interface LeaderElection {
+  enabled: boolean;
+  timing: { leaseDurationMs?: number; renewDeadlineMs?: number; retryPeriodMs?: number };
+  /** The component's other arguments. */
+  rest: Record<string, string>;
+}
+
+/**
+ * `leader-elect=true|false` (default: on with etcd, where several servers may share the store;
+ * off with SQLite, where only one process can own the data dir), `leader-elect-lease-duration`,
+ * `leader-elect-renew-deadline`, `leader-elect-retry-period` (Go durations: `15s`, `500ms`).
+ */
+function leaderElection(args: Record<string, string>, endpoint: string): LeaderElection {
+  const out: LeaderElection = { enabled: endpoint !== '', timing: {}, rest: {} };
+  for (const [key, value] of Object.entries(args)) {
+    const ms = goDurationMs(value);
+    if (key === 'leader-elect' && (value === 'true' || value === 'false')) out.enabled = value === 'true';
+    else if (key === 'leader-elect-lease-duration' && ms) out.timing.leaseDurationMs = ms;
+    else if (key === 'leader-elect-renew-deadline' && ms) out.timing.renewDeadlineMs = ms;
+    else if (key === 'leader-elect-retry-period' && ms) out.timing.retryPeriodMs = ms;
+    else out.rest[key] = value;
+  }
+  return out;
+}
+
+/** `500ms`, `2s`, `1m30s` → milliseconds; undefined when malformed or zero. */
+function goDurationMs(text: string): number | undefined {
+  const match = /^(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+)s)?(?:(\d+)ms)?$/.exec(text);
+  if (!match || text === '') return undefined;
+  const ms = ((Number(match[1] ?? 0) * 60 + Number(match[2] ?? 0)) * 60 + Number(match[3] ?? 0)) * 1000 + Number(match[4] ?? 0);
+  return ms > 0 ? ms : undefined;
+}
+
+function controllerSettings(args: Record<string, string>, log: (line: string) => void): Partial<ControllerSettings> {
+  const out: Partial<ControllerSettings> = {};
   for (const [key, value] of Object.entries(args)) {
     const seconds = goDurationSeconds(value);
     if (key === 'node-monitor-grace-period' && seconds) out.nodeMonitorGracePeriodMs = seconds * 1000;
     else if (key === 'node-monitor-period' && seconds) out.nodeMonitorPeriodMs = seconds * 1000;
     else if (key === 'concurrent-syncs' && /^[1-9][0-9]*$/.test(value)) out.workers = Number(value);
-    else if (key === 'leader-elect' && (value === 'true' || value === 'false')) out.leaderElect = value === 'true';
     else log(`skiff: --kube-controller-manager-arg ${key}=${value} is not supported; ignored`);
   }
   return out;

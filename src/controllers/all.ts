@@ -12,6 +12,7 @@ import { replicaSetControllerDescriptor } from './replicaset/index.ts';
 import { endpointsControllerDescriptor, endpointSliceControllerDescriptor } from './service-endpoints/index.ts';
 import { serviceAccountsControllerDescriptor } from './serviceaccount/index.ts';
 import { statefulSetControllerDescriptor } from './statefulset/index.ts';
+import { daemonSetControllerDescriptor } from './daemonset/index.ts';
 
 /** Every controller of the controller manager. */
 export const allControllers: ControllerDescriptor[] = [
@@ -26,4 +27,5 @@ export const allControllers: ControllerDescriptor[] = [
   jobControllerDescriptor,
   ttlAfterFinishedControllerDescriptor,
   cronJobControllerDescriptor,
+  daemonSetControllerDescriptor,
 ];

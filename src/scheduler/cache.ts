@@ -9,7 +9,7 @@
  * array (`nodes`) for round-robin iteration; a removed node is swapped out of it.
  */
 import type { Node } from 'kubernetes-types/core/v1.js';
-import { NodeInfo } from './node-info.ts';
+import { NodeInfo, type ClusterTotals } from './node-info.ts';
 import type { PodInfo } from './pod-info.ts';
 
 interface PodState {
@@ -24,6 +24,8 @@ export class SchedulerCache {
   readonly #nodes: NodeInfo[] = [];
   readonly #index = new Map<NodeInfo, number>();
   readonly #pods = new Map<string, PodState>();
+  /** Pods with (anti-)affinity across all nodes. */
+  readonly totals: ClusterTotals = { podsWithAffinity: 0, podsWithRequiredAntiAffinity: 0, controllerZones: new Map() };
 
   /** Nodes that exist (have a Node object), in a stable order. */
   get nodes(): readonly NodeInfo[] {
@@ -39,7 +41,7 @@ export class SchedulerCache {
   addNode(node: Node): void {
     const name = node.metadata?.name ?? '';
     let info = this.#infos.get(name);
-    if (!info) this.#infos.set(name, (info = new NodeInfo(name)));
+    if (!info) this.#infos.set(name, (info = new NodeInfo(name, this.totals)));
     info.setNode(node);
     if (!this.#index.has(info)) {
       this.#index.set(info, this.#nodes.length);
@@ -106,7 +108,7 @@ export class SchedulerCache {
       this.#infos.get(old.node)?.removePod(pod.uid);
     }
     let info = this.#infos.get(node);
-    if (!info) this.#infos.set(node, (info = new NodeInfo(node)));
+    if (!info) this.#infos.set(node, (info = new NodeInfo(node, this.totals)));
     info.addPod(pod);
     this.#pods.set(pod.uid, { pod, node, assumed });
   }

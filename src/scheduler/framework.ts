@@ -12,7 +12,7 @@
  * 3. PreScore (`Skip` turns the plugin's Score off), Score per node, NormalizeScore to 0–100,
  *    times the plugin's weight, summed; the best node wins, ties broken at random.
  */
-import type { NodeInfo } from './node-info.ts';
+import type { ClusterTotals, NodeInfo } from './node-info.ts';
 import type { NamespaceLabels, PodInfo } from './pod-info.ts';
 
 /** The outcome codes of upstream's framework. */
@@ -57,6 +57,8 @@ export interface Snapshot {
   readonly nodes: readonly NodeInfo[];
   get(name: string): NodeInfo | undefined;
   namespaceLabels: NamespaceLabels;
+  /** Pods with any pod (anti-)affinity, and with required anti-affinity, on all nodes. */
+  readonly totals: ClusterTotals;
 }
 
 /** Per-cycle data plugins pass from PreFilter/PreScore to Filter/Score, keyed by plugin name. */

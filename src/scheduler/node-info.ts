@@ -9,6 +9,28 @@ import { addList, emptyResource, type Resource } from './resources.ts';
 
 const noTaints: readonly Taint[] = Object.freeze([]);
 
+/** Cluster-wide counts the cache keeps across its nodes, so plugins can skip work in O(1). */
+export interface ClusterTotals {
+  podsWithAffinity: number;
+  podsWithRequiredAntiAffinity: number;
+  /** Pods per controller uid per zone (`topology.kubernetes.io/zone`), for default spreading. */
+  controllerZones: Map<string, Map<string, number>>;
+}
+
+/** The zone label default spreading counts by. */
+export const zoneLabel = 'topology.kubernetes.io/zone';
+
+function bumpZone(totals: ClusterTotals, uid: string, zone: string, by: number): void {
+  let zones = totals.controllerZones.get(uid);
+  if (!zones) totals.controllerZones.set(uid, (zones = new Map()));
+  const n = (zones.get(zone) ?? 0) + by;
+  if (n > 0) zones.set(zone, n);
+  else {
+    zones.delete(zone);
+    if (zones.size === 0) totals.controllerZones.delete(uid);
+  }
+}
+
 /** See the file header. Plugins read it; only the cache changes it. */
 export class NodeInfo {
   readonly name: string;
@@ -33,14 +55,27 @@ export class NodeInfo {
   /** Bumped on every change. */
   generation = 0;
 
-  constructor(name: string) {
+  readonly #totals: ClusterTotals | undefined;
+
+  /** `totals`, when given, is kept in step with this node's pods. */
+  constructor(name: string, totals?: ClusterTotals) {
     this.name = name;
+    this.#totals = totals;
   }
 
   /** Replaces the Node object. */
   setNode(node: Node | undefined): void {
     this.node = node;
-    this.labels = node?.metadata?.labels ?? {};
+    const labels = node?.metadata?.labels ?? {};
+    const totals = this.#totals;
+    if (totals && this.controllerCounts.size > 0 && this.labels[zoneLabel] !== labels[zoneLabel]) {
+      // The node moved zones (or appeared, or went): move its pods' zone counts with it.
+      for (const [uid, n] of this.controllerCounts) {
+        if (this.labels[zoneLabel] !== undefined) bumpZone(totals, uid, this.labels[zoneLabel], -n);
+        if (labels[zoneLabel] !== undefined) bumpZone(totals, uid, labels[zoneLabel], n);
+      }
+    }
+    this.labels = labels;
     this.taints = node?.spec?.taints ?? noTaints;
     this.unschedulable = Boolean(node?.spec?.unschedulable);
     const allocatable = emptyResource();
@@ -75,12 +110,20 @@ export class NodeInfo {
     }
     this.nonZeroMilliCPU += sign * pod.nonZeroMilliCPU;
     this.nonZeroMemory += sign * pod.nonZeroMemory;
-    if (pod.hasAffinity) this.podsWithAffinity += sign;
-    if (pod.requiredAntiAffinity.length) this.podsWithRequiredAntiAffinity += sign;
+    if (pod.hasAffinity) {
+      this.podsWithAffinity += sign;
+      if (this.#totals) this.#totals.podsWithAffinity += sign;
+    }
+    if (pod.requiredAntiAffinity.length) {
+      this.podsWithRequiredAntiAffinity += sign;
+      if (this.#totals) this.#totals.podsWithRequiredAntiAffinity += sign;
+    }
     if (pod.controllerUid) {
       const n = (this.controllerCounts.get(pod.controllerUid) ?? 0) + sign;
       if (n > 0) this.controllerCounts.set(pod.controllerUid, n);
       else this.controllerCounts.delete(pod.controllerUid);
+      const zone = this.labels[zoneLabel];
+      if (this.#totals && zone !== undefined) bumpZone(this.#totals, pod.controllerUid, zone, sign);
     }
     this.generation++;
   }

@@ -113,6 +113,7 @@ export class Scheduler {
       nodes: this.#cache.nodes,
       get: (name) => this.#cache.get(name),
       namespaceLabels: (ns) => this.#namespaces.get(undefined, ns)?.metadata?.labels,
+      totals: this.#cache.totals,
     };
     this.#recorder = new EventRecorder(options.client, { component: this.#name });
     this.#preemptor = new Preemptor({

@@ -90,7 +90,11 @@ export class CronJobController implements Controller {
   start(): void {
     for (let i = 0; i < this.#workers; i++) {
       void processQueue(this.#queue, (key) => this.#sync(key), {
-        onError: (key, error) => console.error(`skiff: cronjob-controller: syncing "${key}":`, error),
+        onError: (key, error) => {
+          // A conflict means our cache was behind; the retry reads the newer object.
+          if (isApiError(error) && error.code === 409) return;
+          console.error(`skiff: cronjob-controller: syncing "${key}":`, error);
+        },
       });
     }
   }
@@ -128,6 +132,8 @@ export class CronJobController implements Controller {
     const cleaned = await this.#cleanupFinishedJobs(cronJob, jobs);
     const { requeueMs, changed, error } = await this.#syncCronJob(cronJob, jobs);
     if (cleaned || changed) {
+      // An empty list is left out, as the API's Go types do (`omitempty`).
+      if (cronJob.status?.active?.length === 0) delete cronJob.status.active;
       await this.#cronJobApi.updateStatus(cronJob);
     }
     if (requeueMs !== undefined) this.#requeueAfter(key, requeueMs);

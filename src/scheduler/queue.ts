@@ -25,6 +25,8 @@ export interface QueuedPod {
   priority: number;
   backoffUntil: number;
   where: 'active' | 'backoff' | 'unschedulable' | 'inflight';
+  /** Arrival order, breaking ties between equal timestamps. */
+  seq: number;
   /** The latest version seen while in flight. */
   updated?: Pod | undefined;
   /** Deleted while in flight. */
@@ -57,6 +59,7 @@ export class SchedulingQueue {
   #timer: NodeJS.Timeout | undefined;
   #timerAt = Infinity;
   #closed = false;
+  #seq = 0;
 
   constructor(options: SchedulingQueueOptions = {}) {
     this.#options = {
@@ -83,7 +86,7 @@ export class SchedulingQueue {
   add(pod: Pod, key: string): void {
     const existing = this.#pods.get(key);
     if (existing) return this.update(pod, key);
-    const q: QueuedPod = { pod, key, timestamp: this.#options.now(), attempts: 0, rejectors: new Set(), priority: this.#options.priorityOf(pod), backoffUntil: 0, where: 'active' };
+    const q: QueuedPod = { pod, key, timestamp: this.#options.now(), attempts: 0, rejectors: new Set(), priority: this.#options.priorityOf(pod), backoffUntil: 0, where: 'active', seq: 0 };
     this.#pods.set(key, q);
     this.#push(q);
   }
@@ -224,6 +227,7 @@ export class SchedulingQueue {
 
   #push(q: QueuedPod): void {
     q.where = 'active';
+    q.seq = this.#seq++;
     heapPush(this.#active, q);
     for (const w of this.#waiters.splice(0)) w();
   }
@@ -262,7 +266,8 @@ export class SchedulingQueue {
 
 // A binary heap on priority (higher first), then timestamp (older first).
 function less(a: QueuedPod, b: QueuedPod): boolean {
-  return a.priority !== b.priority ? a.priority > b.priority : a.timestamp < b.timestamp;
+  if (a.priority !== b.priority) return a.priority > b.priority;
+  return a.timestamp !== b.timestamp ? a.timestamp < b.timestamp : a.seq < b.seq;
 }
 
 function heapPush(heap: QueuedPod[], q: QueuedPod): void {

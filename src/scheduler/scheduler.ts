@@ -56,6 +56,8 @@ export interface SchedulerStats {
 }
 
 const terminal = (pod: Pod) => pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
+/** Pods with scheduling gates wait outside the queue until the gates are removed (upstream's SchedulingGates). */
+const gated = (pod: Pod) => (pod.spec?.schedulingGates?.length ?? 0) > 0;
 
 /** See the file header. */
 export class Scheduler {
@@ -169,7 +171,7 @@ export class Scheduler {
           if (terminal(pod)) return;
           this.#cache.setPod(this.#podInfo(pod), node);
           this.#queue.onEvent('AssignedPodAdd');
-        } else if (this.#responsible(pod) && !pod.metadata?.deletionTimestamp && !terminal(pod)) {
+        } else if (this.#responsible(pod) && !pod.metadata?.deletionTimestamp && !terminal(pod) && !gated(pod)) {
           this.#queue.add(pod, key(pod));
         }
       },
@@ -188,7 +190,7 @@ export class Scheduler {
           this.#cache.setPod(this.#podInfo(pod), node);
           if (!sameLabels(old, pod)) this.#queue.onEvent('AssignedPodUpdate');
         } else if (this.#responsible(pod)) {
-          if (pod.metadata?.deletionTimestamp || terminal(pod)) this.#queue.delete(key(pod));
+          if (pod.metadata?.deletionTimestamp || terminal(pod) || gated(pod)) this.#queue.delete(key(pod));
           else if (specChanged(old, pod)) this.#queue.update(pod, key(pod));
         }
       },

@@ -275,9 +275,22 @@ test('kubectl scale during a stuck rollout spreads the new replicas in proportio
   await run(['scale', 'deployment/web', '-n', 'proportional', '--replicas=20']);
   // 10 more (20 + 3 - 13): old gets round(8 * 23 / 13) - 8 = 6, new round(5 * 23 / 13) - 5 = 4.
   await eventually(async () => assert.deepEqual(await sizes(), { old: 14, new: 9, oldMax: '23' }), 'proportional scale-up');
-  await run(['scale', 'deployment/web', '-n', 'proportional', '--replicas=5']);
-  // 15 fewer (5 + 3 - 23): old round(14 * 8 / 23) - 14 = -9, new round(9 * 8 / 23) - 9 = -6.
-  await eventually(async () => assert.deepEqual(await sizes(), { old: 5, new: 3, oldMax: '8' }), 'proportional scale-down');
+  const watch = await watchReplicaSets('proportional');
+  try {
+    await run(['scale', 'deployment/web', '-n', 'proportional', '--replicas=5']);
+    // The rollout then goes on within the new bounds (min available 3, at most 8): old 3, new 5.
+    await eventually(async () => assert.deepEqual(await sizes(), { old: 3, new: 5, oldMax: '8' }), 'the rollout at its new size');
+  } finally {
+    watch.stop();
+  }
+  // 15 fewer (5 + 3 - 23) first: old round(14 * 8 / 23) - 14 = -9, new round(9 * 8 / 23) - 9 = -6.
+  const proportional = watch.states.some((state) => {
+    const seen = [...state.values()];
+    const oldSize = seen.find((rs) => rs.metadata!.name === old!.metadata!.name)?.spec!.replicas;
+    const newSize = seen.find((rs) => rs.metadata!.name !== old!.metadata!.name)?.spec!.replicas;
+    return oldSize === 5 && newSize === 3;
+  });
+  assert.ok(proportional, 'the scale-down was proportional (old 5, new 3)');
 });
 
 test('Recreate removes every old pod before the first new one is created', async () => {

@@ -25,8 +25,9 @@ interface Child {
 
 /** A set of field paths. `insert` changes it; the set operations return new sets. */
 export class FieldSet {
-  readonly #members = new Map<string, PathElement>();
-  readonly #children = new Map<string, Child>();
+  // Created on first use: most nodes of a comparison's sets stay empty, or hold only members.
+  #members: Map<string, PathElement> | undefined;
+  #children: Map<string, Child> | undefined;
 
   /** A set holding the given paths. */
   static of(...paths: Path[]): FieldSet {
@@ -49,7 +50,9 @@ export class FieldSet {
   static #read(fields: Record<string, unknown>): { set: FieldSet; member: boolean } {
     const set = new FieldSet();
     let member = false;
-    for (const [key, value] of Object.entries(fields)) {
+    for (const key in fields) {
+      if (!Object.hasOwn(fields, key)) continue;
+      const value = fields[key];
       if (key === '.') {
         member = true;
         continue;
@@ -59,11 +62,11 @@ export class FieldSet {
       if (!isObject(value)) throw new PathElementSyntaxError(`the value of ${key} must be a JSON object`);
       const node = FieldSet.#read(value);
       const id = serializePathElement(pe);
-      if (node.member) set.#members.set(id, pe);
+      if (node.member) set.#memberMap().set(id, pe);
       if (!node.set.isEmpty()) {
-        const existing = set.#children.get(id);
+        const existing = set.#children?.get(id);
         if (existing) existing.set.#addAll(node.set);
-        else set.#children.set(id, { pe, set: node.set });
+        else set.#childMap().set(id, { pe, set: node.set });
       }
     }
     // A node with nothing below it is a leaf, and so a member of its parent.
@@ -77,13 +80,13 @@ export class FieldSet {
     let node: FieldSet = this;
     for (let i = 0; i < path.length - 1; i++) node = node.#descend(path[i]!);
     const last = path[path.length - 1]!;
-    node.#members.set(serializePathElement(last), last);
+    node.#memberMap().set(serializePathElement(last), last);
     return this;
   }
 
   /** Adds `pe` as a member of this node (the path to this node, then `pe`). */
   add(pe: PathElement): this {
-    this.#members.set(serializePathElement(pe), pe);
+    this.#memberMap().set(serializePathElement(pe), pe);
     return this;
   }
 
@@ -99,25 +102,25 @@ export class FieldSet {
   has(path: Path): boolean {
     if (path.length === 0) return false;
     let node: FieldSet | undefined = this;
-    for (let i = 0; i < path.length - 1 && node; i++) node = node.#children.get(serializePathElement(path[i]!))?.set;
-    return node !== undefined && node.#members.has(serializePathElement(path[path.length - 1]!));
+    for (let i = 0; i < path.length - 1 && node; i++) node = node.#children?.get(serializePathElement(path[i]!))?.set;
+    return node?.#members?.has(serializePathElement(path[path.length - 1]!)) === true;
   }
 
   /** Whether the set holds no path at all. */
   isEmpty(): boolean {
-    if (this.#members.size > 0) return false;
-    for (const child of this.#children.values()) if (!child.set.isEmpty()) return false;
+    if (this.#members !== undefined && this.#members.size > 0) return false;
+    if (this.#children !== undefined) for (const child of this.#children.values()) if (!child.set.isEmpty()) return false;
     return true;
   }
 
   /** Whether `pe` itself is a member of this node. */
   hasMember(pe: PathElement): boolean {
-    return this.#members.has(serializePathElement(pe));
+    return this.#members?.has(serializePathElement(pe)) === true;
   }
 
   /** The paths below `pe`, relative to it (empty when there are none). */
   withPrefix(pe: PathElement): FieldSet {
-    return this.#children.get(serializePathElement(pe))?.set ?? EMPTY;
+    return this.#children?.get(serializePathElement(pe))?.set ?? EMPTY;
   }
 
   /** Paths in either set. */
@@ -130,12 +133,16 @@ export class FieldSet {
   /** Paths in both sets. */
   intersection(other: FieldSet): FieldSet {
     const out = new FieldSet();
-    for (const [k, pe] of this.#members) if (other.#members.has(k)) out.#members.set(k, pe);
-    for (const [k, child] of this.#children) {
-      const theirs = other.#children.get(k);
-      if (!theirs) continue;
-      const both = child.set.intersection(theirs.set);
-      if (!both.isEmpty()) out.#children.set(k, { pe: child.pe, set: both });
+    if (this.#members && other.#members) {
+      for (const [k, pe] of this.#members) if (other.#members.has(k)) out.#memberMap().set(k, pe);
+    }
+    if (this.#children && other.#children) {
+      for (const [k, child] of this.#children) {
+        const theirs = other.#children.get(k);
+        if (!theirs) continue;
+        const both = child.set.intersection(theirs.set);
+        if (!both.isEmpty()) out.#childMap().set(k, { pe: child.pe, set: both });
+      }
     }
     return out;
   }
@@ -143,11 +150,15 @@ export class FieldSet {
   /** Paths in this set and not in `other`. */
   difference(other: FieldSet): FieldSet {
     const out = new FieldSet();
-    for (const [k, pe] of this.#members) if (!other.#members.has(k)) out.#members.set(k, pe);
-    for (const [k, child] of this.#children) {
-      const theirs = other.#children.get(k);
-      const rest = theirs ? child.set.difference(theirs.set) : child.set.#copy();
-      if (!rest.isEmpty()) out.#children.set(k, { pe: child.pe, set: rest });
+    if (this.#members) {
+      for (const [k, pe] of this.#members) if (other.#members?.has(k) !== true) out.#memberMap().set(k, pe);
+    }
+    if (this.#children) {
+      for (const [k, child] of this.#children) {
+        const theirs = other.#children?.get(k);
+        const rest = theirs ? child.set.difference(theirs.set) : child.set.#copy();
+        if (!rest.isEmpty()) out.#childMap().set(k, { pe: child.pe, set: rest });
+      }
     }
     return out;
   }
@@ -158,12 +169,16 @@ export class FieldSet {
    */
   recursiveDifference(other: FieldSet): FieldSet {
     const out = new FieldSet();
-    for (const [k, pe] of this.#members) if (!other.#members.has(k)) out.#members.set(k, pe);
-    for (const [k, child] of this.#children) {
-      if (other.#members.has(k)) continue;
-      const theirs = other.#children.get(k);
-      const rest = theirs ? child.set.recursiveDifference(theirs.set) : child.set.#copy();
-      if (!rest.isEmpty()) out.#children.set(k, { pe: child.pe, set: rest });
+    if (this.#members) {
+      for (const [k, pe] of this.#members) if (other.#members?.has(k) !== true) out.#memberMap().set(k, pe);
+    }
+    if (this.#children) {
+      for (const [k, child] of this.#children) {
+        if (other.#members?.has(k) === true) continue;
+        const theirs = other.#children?.get(k);
+        const rest = theirs ? child.set.recursiveDifference(theirs.set) : child.set.#copy();
+        if (!rest.isEmpty()) out.#childMap().set(k, { pe: child.pe, set: rest });
+      }
     }
     return out;
   }
@@ -185,12 +200,21 @@ export class FieldSet {
     return this.#emit(false);
   }
 
+  #memberMap(): Map<string, PathElement> {
+    return (this.#members ??= new Map());
+  }
+
+  #childMap(): Map<string, Child> {
+    return (this.#children ??= new Map());
+  }
+
   #descend(pe: PathElement): FieldSet {
     const k = serializePathElement(pe);
-    let child = this.#children.get(k);
+    const children = this.#childMap();
+    let child = children.get(k);
     if (!child) {
       child = { pe, set: new FieldSet() };
-      this.#children.set(k, child);
+      children.set(k, child);
     }
     return child.set;
   }
@@ -202,32 +226,42 @@ export class FieldSet {
   }
 
   #addAll(other: FieldSet): void {
-    for (const [k, pe] of other.#members) this.#members.set(k, pe);
-    for (const [k, child] of other.#children) {
-      const mine = this.#children.get(k);
-      if (mine) mine.set.#addAll(child.set);
-      else this.#children.set(k, { pe: child.pe, set: child.set.#copy() });
+    if (other.#members) for (const [k, pe] of other.#members) this.#memberMap().set(k, pe);
+    if (other.#children) {
+      for (const [k, child] of other.#children) {
+        const mine = this.#children?.get(k);
+        if (mine) mine.set.#addAll(child.set);
+        else this.#childMap().set(k, { pe: child.pe, set: child.set.#copy() });
+      }
     }
   }
 
   #collect(prefix: PathElement[], out: Path[]): void {
-    for (const pe of sorted([...this.#members.values()])) out.push([...prefix, pe]);
-    for (const child of sortedChildren(this.#children)) child.set.#collect([...prefix, child.pe], out);
+    if (this.#members) for (const pe of sorted([...this.#members.values()])) out.push([...prefix, pe]);
+    if (this.#children) for (const child of sortedChildren(this.#children)) child.set.#collect([...prefix, child.pe], out);
   }
 
   #emit(includeSelf: boolean): Record<string, unknown> {
-    const nodes = new Map<string, { pe: PathElement; member: boolean; child?: FieldSet }>();
-    for (const [k, pe] of this.#members) nodes.set(k, { pe, member: true });
-    for (const [k, child] of this.#children) {
-      if (child.set.isEmpty()) continue;
-      const node = nodes.get(k);
-      if (node) node.child = child.set;
-      else nodes.set(k, { pe: child.pe, member: false, child: child.set });
+    const nodes: { k: string; pe: PathElement; member: boolean; child: FieldSet | undefined }[] = [];
+    const index = new Map<string, number>();
+    if (this.#members) {
+      for (const [k, pe] of this.#members) {
+        index.set(k, nodes.length);
+        nodes.push({ k, pe, member: true, child: undefined });
+      }
     }
+    if (this.#children) {
+      for (const [k, child] of this.#children) {
+        if (child.set.isEmpty()) continue;
+        const at = index.get(k);
+        if (at !== undefined) nodes[at]!.child = child.set;
+        else nodes.push({ k, pe: child.pe, member: false, child: child.set });
+      }
+    }
+    if (nodes.length > 1) nodes.sort((a, b) => comparePathElements(a.pe, b.pe));
     const out: Record<string, unknown> = {};
-    const ordered = [...nodes.entries()].sort(([, a], [, b]) => comparePathElements(a.pe, b.pe));
-    for (const [k, node] of ordered) out[k] = node.child ? node.child.#emit(node.member) : {};
-    if (includeSelf && ordered.length > 0) out['.'] = {};
+    for (const node of nodes) out[node.k] = node.child ? node.child.#emit(node.member) : {};
+    if (includeSelf && nodes.length > 0) out['.'] = {};
     return out;
   }
 }

@@ -188,7 +188,8 @@ export class Scheduler {
           }
           if (old === pod) return;
           this.#cache.setPod(this.#podInfo(pod), node);
-          if (!sameLabels(old, pod)) this.#queue.onEvent('AssignedPodUpdate');
+          if (!old.spec?.nodeName) this.#queue.onEvent('AssignedPodAdd');
+          else if (!sameLabels(old, pod)) this.#queue.onEvent('AssignedPodUpdate');
         } else if (this.#responsible(pod)) {
           if (pod.metadata?.deletionTimestamp || terminal(pod) || gated(pod)) this.#queue.delete(key(pod));
           else if (specChanged(old, pod)) this.#queue.update(pod, key(pod));

@@ -25,7 +25,7 @@ Flags:
   --taints k=v:Effect,...      taints every node registers with
   --job-duration D             how long Job pods run before they succeed (default 5s)
   --heartbeat-interval D       Lease renewal period (default 10s)
-  --node-status-interval D     how often an unchanged node status is posted (default 1m)
+  --node-status-interval D     how often an unchanged node status is posted (default 5m)
   --max-grace-period D         longest wait for a deleted pod's grace period (default 1s)
   --cluster-cidr CIDR          pod addresses, a subnet per node (default 10.42.0.0/16)
 

@@ -350,6 +350,13 @@ export class ObjectStore {
     }
   }
 
+  /**
+   * Read-modify-write with a compare-and-swap on the key's mod revision, retried until it
+   * lands. As upstream's GuaranteedUpdate, the first attempt starts from the watch cache's copy
+   * (no store read, no JSON decode); whenever that copy may be stale — it fails a precondition,
+   * loses the swap, or makes the write look like a no-op while the cache is behind the store —
+   * the attempt is redone from the store.
+   */
   async #guaranteedUpdate(
     def: ResourceDef,
     namespace: string | undefined,
@@ -360,11 +367,26 @@ export class ObjectStore {
     next: (current: KubeObject) => KubeObject,
   ): Promise<KubeObject> {
     const key = this.key(def, namespace, name);
+    // A dry run answers from what it read: it reads the store, never a copy that may be behind.
+    let fromCache = !options.dryRun;
     for (;;) {
-      const { kv } = await this.#backend.get(key);
-      if (!kv) throw notFound(ref(def, name));
-      if (precondition !== undefined && precondition !== kv.modRevision) throw conflict(ref(def, name));
-      const current = decode(kv);
+      const cached = fromCache ? this.#cache.get(key) : undefined;
+      fromCache = false;
+      let current: KubeObject;
+      let modRevision: number;
+      if (cached) {
+        current = clone(cached.object);
+        modRevision = cached.revision;
+      } else {
+        const { kv } = await this.#backend.get(key);
+        if (!kv) throw notFound(ref(def, name));
+        current = decode(kv);
+        modRevision = kv.modRevision;
+      }
+      if (precondition !== undefined && precondition !== modRevision) {
+        if (cached) continue;
+        throw conflict(ref(def, name));
+      }
       const updated = next(current);
       def.defaults?.(updated);
       options.manageFields?.(current, updated);
@@ -374,7 +396,7 @@ export class ObjectStore {
       if (um.deletionTimestamp && !(um.finalizers?.length ?? 0) && !hasSpecFinalizers(def, updated) && (um.deletionGracePeriodSeconds ?? 0) === 0) {
         // The last finalizer is gone from an object being deleted: the update completes the delete.
         if (options.dryRun) return updated;
-        const result = await this.#backend.delete(key, kv.modRevision);
+        const result = await this.#backend.delete(key, modRevision);
         if (!result.succeeded) continue;
         um.resourceVersion = String(result.revision);
         return updated;
@@ -383,6 +405,9 @@ export class ObjectStore {
       const currentRv = cm.resourceVersion;
       delete cm.resourceVersion;
       if (jsonEqual(updated, current)) {
+        // Nothing to write — if the cached copy was current, as it is when the cache has seen
+        // every revision the store has; otherwise the store decides.
+        if (cached && this.#cache.revision < (await this.#backend.currentRevision())) continue;
         // A no-op update writes nothing and keeps the resourceVersion, as upstream.
         um.resourceVersion = currentRv;
         return updated;
@@ -394,11 +419,12 @@ export class ObjectStore {
         um.resourceVersion = currentRv;
         return updated;
       }
-      const result = await this.#backend.update(key, encode(updated), kv.modRevision, {
+      const result = await this.#backend.update(key, encode(updated), modRevision, {
         ...(def.ttlSeconds ? { ttlSeconds: def.ttlSeconds } : {}),
       });
       if (!result.succeeded) {
-        if (precondition !== undefined) throw conflict(ref(def, name));
+        // A swap lost against a cached copy says nothing about the precondition: the store decides.
+        if (precondition !== undefined && !cached) throw conflict(ref(def, name));
         continue;
       }
       um.resourceVersion = String(result.revision);
@@ -568,9 +594,18 @@ export function parseRevision(text: string): number {
   return Number(text);
 }
 
+/** The last second formatted by {@link rfc3339}: every write of a second stamps the same text. */
+let lastSecond = NaN;
+let lastStamp = '';
+
 /** Timestamps as Kubernetes writes them: RFC 3339, whole seconds, UTC. */
 export function rfc3339(date: Date): string {
-  return `${date.toISOString().slice(0, 19)}Z`;
+  const second = Math.floor(date.getTime() / 1000);
+  if (second !== lastSecond) {
+    lastStamp = `${date.toISOString().slice(0, 19)}Z`;
+    lastSecond = second;
+  }
+  return lastStamp;
 }
 
 function encodeContinue(revision: number, start: string): string {

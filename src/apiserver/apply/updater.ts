@@ -45,7 +45,8 @@ export function updateManagers(managed: Managed, comparison: Comparison, skip: s
   for (const [id, m] of managed) {
     if (id === skip) continue;
     const clash = m.set.intersection(changed);
-    for (const path of clash.paths()) conflicts.push({ manager: m, path });
+    // Forced, the clashes are simply taken: nobody reads their paths.
+    if (!force) for (const path of clash.paths()) conflicts.push({ manager: m, path });
     next.set(id, { ...m, set: m.set.difference(clash).difference(comparison.removed) });
   }
   if (conflicts.length > 0 && !force) {

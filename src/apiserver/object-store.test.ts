@@ -115,6 +115,35 @@ describe('object store', () => {
     assert.equal(same.metadata!.resourceVersion, labelled.metadata!.resourceVersion);
   });
 
+  it('updates from the store when the watch cache is behind it', async () => {
+    const w = await store.create(widgets, 'ns1', { metadata: { name: 'e' } });
+    await cache.waitForRevision(Number(w.metadata!.resourceVersion));
+    const key = '/registry/example.com/widgets/ns1/e';
+    // Another writer changes the object; the cache hears of it only after this turn.
+    const write = async (size: number): Promise<number> => {
+      const { kv } = await backend.get(key);
+      const object = decode(kv!);
+      delete object.metadata!.resourceVersion;
+      const result = await backend.update(key, JSON.stringify({ ...object, spec: { size } }), kv!.modRevision);
+      assert.ok(result.succeeded);
+      assert.equal(cache.get(key)?.revision, kv!.modRevision, 'the cache is behind');
+      return result.revision;
+    };
+    const second = await write(5);
+    // A client that read the new version: its precondition holds against the store.
+    const sixth = await store.update(widgets, 'ns1', 'e', { ...w, metadata: { ...w.metadata, resourceVersion: String(second) }, spec: { size: 6 } }, '');
+    assert.deepEqual(sixth.spec, { size: 6 });
+    assert.ok(Number(sixth.metadata!.resourceVersion) > second);
+    // A stale precondition is still a conflict.
+    assert.equal(await statusOf(store.update(widgets, 'ns1', 'e', { ...w, spec: { size: 8 } }, '')), 409);
+    // What the (stale) cache holds is no longer what the store holds: writing it is a change.
+    await cache.waitForRevision(Number(sixth.metadata!.resourceVersion));
+    const seventh = await write(7);
+    const back = await store.update(widgets, 'ns1', 'e', { ...sixth, metadata: { ...sixth.metadata, resourceVersion: undefined } }, '');
+    assert.ok(Number(back.metadata!.resourceVersion) > seventh);
+    assert.deepEqual((await store.get(widgets, 'ns1', 'e')).spec, { size: 6 });
+  });
+
   it('keeps status out of main updates and everything else out of status updates', async () => {
     const w = await store.create(widgets, 'ns1', { metadata: { name: 'c' } });
     const s = await store.update(widgets, 'ns1', 'c', { ...w, spec: { size: 9 }, status: { ready: true } }, 'status');

@@ -163,4 +163,18 @@ spec:
     assert.equal(p.status.phase, 'Pending');
     assert.equal(p.status.podIP, undefined);
   });
+
+  it('a restarted simulator takes its nodes and running pods over', async () => {
+    const before = await json(['get', 'pod', 'web']);
+    await sim.stop();
+    sim = await startSim(server, { nodes: 3, cpu: '8', memory: '16Gi', pods: '50', maxGracePeriod: '2s' });
+    await ok(['apply', '-f', '-'], pod('web2'));
+    await ok(['wait', '--for=condition=Ready', 'pod/web2', '--timeout=30s']);
+    const after = await json(['get', 'pod', 'web']);
+    assert.equal(after.status.phase, 'Running');
+    assert.equal(after.status.podIP, before.status.podIP);
+    assert.equal(after.status.startTime, before.status.startTime);
+    assert.notEqual((await json(['get', 'pod', 'web2'])).status.podIP, before.status.podIP, 'the running pod keeps its address to itself');
+    assert.match(await ok(['get', 'node', 'sim-1']), /sim-1\s+Ready\s/);
+  });
 });

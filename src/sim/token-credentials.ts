@@ -32,8 +32,11 @@ export async function credentialsFromToken(server: string, token: string): Promi
       return { server, ca: new X509Certificate(cert.raw).toString(), token };
     }
   }
+  // Skiff's server presents only its serving certificate (no CA, no k3s-style /cacerts yet), so
+  // the fingerprint cannot be checked, and without authentication there is no client
+  // certificate to get either.
   throw new SimError(
     'ERR_SIM_TOKEN',
-    `${server} presents no certificate matching the token's CA fingerprint; with only a token there is no client certificate yet either: pass --kubeconfig until authentication lands`,
+    `${server} presents no certificate matching the token's CA fingerprint (the server does not send its CA yet): pass --kubeconfig until authentication lands`,
   );
 }

@@ -75,7 +75,9 @@ export class ControllerManager {
     const settings = { ...defaultSettings, ...this.#options.settings };
     const built: Controller[] = [];
     for (const descriptor of this.#options.controllers) {
-      const transport = this.#options.withUserAgent?.(descriptor.name) ?? this.#options.transport;
+      // As upstream's: the field manager is the user agent's first segment, `kube-controller-manager`;
+      // the rest names the controller, as a service account would.
+      const transport = this.#options.withUserAgent?.(`kube-controller-manager/skiff (linux) system:serviceaccount:kube-system:${descriptor.name}`) ?? this.#options.transport;
       const client = new Client(transport);
       built.push(
         descriptor.create({

@@ -127,7 +127,7 @@ export async function runServer(config: ServerConfig, log: (line: string) => voi
 
     // The scheduler places pods on nodes (after the controllers, which create the pods).
     await elected('kube-scheduler', schedulerElection, async () => {
-      const scheduler = new Scheduler({ client: new Client(local.withUserAgent('default-scheduler')), ...schedulerArgs(schedulerElection.rest, log) });
+      const scheduler = new Scheduler({ client: new Client(local.withUserAgent('kube-scheduler/skiff (linux) default-scheduler')), ...schedulerArgs(schedulerElection.rest, log) });
       await scheduler.start();
       return () => scheduler.stop();
     });

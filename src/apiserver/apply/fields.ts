@@ -103,7 +103,7 @@ export class FieldSet {
     if (path.length === 0) return false;
     let node: FieldSet | undefined = this;
     for (let i = 0; i < path.length - 1 && node; i++) node = node.#children?.get(serializePathElement(path[i]!))?.set;
-    return node?.#members?.has(serializePathElement(path[path.length - 1]!)) === true;
+    return node !== undefined && node.#members?.has(serializePathElement(path[path.length - 1]!)) === true;
   }
 
   /** Whether the set holds no path at all. */

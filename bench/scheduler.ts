@@ -15,6 +15,7 @@ import { machineLine } from './lib/machine.ts';
 import { cpuBetween, cpuSnapshot, rssBytes, runBench, waitForQuietMachine } from './lib/process.ts';
 import { BenchServer } from './lib/server.ts';
 import { markdownTable } from './lib/table.ts';
+import { defaultProfile, Framework, NodeInfo, PodInfo, type ClusterTotals } from '../src/scheduler/index.ts';
 
 const NODE_COUNTS = process.argv.slice(2).length ? process.argv.slice(2).map(Number) : [500, 5000];
 const PODS = Number(process.env.PODS ?? 10_000);
@@ -115,8 +116,37 @@ async function runOne(nodes: number): Promise<Row> {
   }
 }
 
+/** Pods per second of the scheduling cycle alone over `nodes` nodes. */
+function algorithmOnly(nodes: number, owned: boolean): number {
+  const totals: ClusterTotals = { podsWithAffinity: 0, podsWithRequiredAntiAffinity: 0, controllerZones: new Map() };
+  const infos: NodeInfo[] = [];
+  for (let i = 0; i < nodes; i++) {
+    const info = new NodeInfo(`node-${i}`, totals);
+    const labels = { 'kubernetes.io/hostname': `node-${i}`, 'topology.kubernetes.io/zone': `zone-${i % 3}` };
+    info.setNode({ metadata: { name: `node-${i}`, labels }, status: { allocatable: { cpu: '4', memory: '32Gi', pods: '110' } } });
+    infos.push(info);
+  }
+  const byName = new Map(infos.map((n) => [n.name, n]));
+  const snapshot = { nodes: infos, get: (name: string) => byName.get(name), namespaceLabels: () => undefined, totals };
+  const framework = new Framework(defaultProfile());
+  const owner = { ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web', uid: 'rs-uid', controller: true }] };
+  const start = performance.now();
+  for (let i = 0; i < PODS; i++) {
+    const pod = new PodInfo({
+      metadata: { name: `pod-${i}`, namespace: NS, uid: `uid-${i}`, ...(owned ? owner : {}) },
+      spec: { containers: [{ name: 'pause', image: 'pause', resources: { requests: { cpu: '100m', memory: '500Mi' } } }] },
+    });
+    const result = framework.schedule(pod, snapshot);
+    if (!result.node) throw new Error(`pod-${i} fits nowhere`);
+    result.node.addPod(pod);
+  }
+  return PODS / ((performance.now() - start) / 1000);
+}
+
 await runBench(async () => {
   console.log(machineLine());
+  const algorithm = NODE_COUNTS.map((n) => [n, PODS, algorithmOnly(n, false).toFixed(0), algorithmOnly(n, true).toFixed(0)]);
+  console.log(markdownTable(['Nodes', 'Pods', 'Cycle only: plain pods/s', 'Cycle only: one controller\'s pods/s'], algorithm));
   const rows: Row[] = [];
   for (const n of NODE_COUNTS) {
     const row = await runOne(n);

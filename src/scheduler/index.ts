@@ -26,6 +26,6 @@ export {
   type Status,
   type StatusCode,
 } from './framework.ts';
-export { NodeInfo } from './node-info.ts';
+export { NodeInfo, type ClusterTotals } from './node-info.ts';
 export { PodInfo } from './pod-info.ts';
 export { SchedulerError, BindError } from './errors.ts';

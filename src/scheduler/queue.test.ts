@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Pod } from 'kubernetes-types/core/v1.js';
+import type { ClusterEvent } from './framework.ts';
 import { SchedulingQueue } from './queue.ts';
 
 const pod = (name: string, priority = 0): Pod => ({ metadata: { name, namespace: 'd', uid: name }, spec: { containers: [], priority } });
@@ -30,7 +31,11 @@ test('queue: higher priority first, then first come; back-off doubles from 1 s u
 
 test('queue: an unschedulable pod returns on an event its rejecting plugin registered for, not on others', () => {
   let now = 0;
-  const q = new SchedulingQueue({ now: () => now, pluginEvents: new Map([['NodeResourcesFit', new Set(['NodeAdd', 'AssignedPodDelete'] as const)], ['TaintToleration', new Set(['NodeAdd', 'NodeUpdate'] as const)]]) });
+  const pluginEvents = new Map<string, ReadonlySet<ClusterEvent>>([
+    ['NodeResourcesFit', new Set<ClusterEvent>(['NodeAdd', 'AssignedPodDelete'])],
+    ['TaintToleration', new Set<ClusterEvent>(['NodeAdd', 'NodeUpdate'])],
+  ]);
+  const q = new SchedulingQueue({ now: () => now, pluginEvents });
   q.add(pod('p'), 'd/p');
   const item = q.tryPop()!;
   q.addUnschedulable(item, new Set(['NodeResourcesFit']));

@@ -182,25 +182,34 @@ export function isSame(c: Comparison): boolean {
  */
 type Triple = [added: FieldSet, modified: FieldSet, removed: FieldSet];
 
-/** A path of a comparison, with its nodes in the three sets, made when a change below it is recorded. */
+/**
+ * A path of a comparison, with its node in each of the three sets, made in a set only when a
+ * change below the path is recorded in that set.
+ */
 class Nodes implements Trail {
   readonly up: Nodes | undefined;
   readonly pe: PathElement;
-  #sets: Triple | undefined;
+  #added: FieldSet | undefined;
+  #modified: FieldSet | undefined;
+  #removed: FieldSet | undefined;
   constructor(up: Nodes | undefined, pe: PathElement) {
     this.up = up;
     this.pe = pe;
   }
-  /** The nodes of the parent path, where this path is recorded. */
-  parents(roots: Triple): Triple {
-    return this.up ? this.up.sets(roots) : roots;
+  /** The node of the parent path in set `which`, where this path is recorded. */
+  parent(roots: Triple, which: 0 | 1 | 2): FieldSet {
+    return this.up ? this.up.node(roots, which) : roots[which];
   }
-  sets(roots: Triple): Triple {
-    if (!this.#sets) {
-      const [a, m, r] = this.parents(roots);
-      this.#sets = [a.child(this.pe), m.child(this.pe), r.child(this.pe)];
+  /** This path's node in set `which`. */
+  node(roots: Triple, which: 0 | 1 | 2): FieldSet {
+    switch (which) {
+      case 0:
+        return (this.#added ??= this.parent(roots, 0).child(this.pe));
+      case 1:
+        return (this.#modified ??= this.parent(roots, 1).child(this.pe));
+      default:
+        return (this.#removed ??= this.parent(roots, 2).child(this.pe));
     }
-    return this.#sets;
   }
 }
 
@@ -212,7 +221,7 @@ export function compare(lhs: unknown, rhs: unknown, schema: FieldSchema, options
   const read = { allowDuplicates: true, ...options };
   const roots: Triple = [added, modified, removed];
   const record = (at: Nodes | undefined, which: 0 | 1 | 2): void => {
-    if (at) at.parents(roots)[which].add(at.pe);
+    if (at) at.parent(roots, which).add(at.pe);
   };
   const leaf = (l: unknown, r: unknown, at: Nodes | undefined, zero: boolean): void => {
     // A field of the zero value is there even when absent, as an empty value.

@@ -39,6 +39,7 @@ export function withoutManagedFields(object: JsonObject): JsonObject {
  * conflict or `force` is set.
  */
 export function updateManagers(managed: Managed, comparison: Comparison, skip: string, force: boolean): Conflict[] {
+  if (managed.size === 0) return [];
   const changed = comparison.modified.union(comparison.added);
   const conflicts: Conflict[] = [];
   const next = new Map<string, ManagerFields>();

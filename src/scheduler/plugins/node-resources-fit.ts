@@ -54,6 +54,7 @@ export const nodeResourcesFit = {
   name: 'NodeResourcesFit',
   events: ['NodeAdd', 'NodeUpdate', 'AssignedPodDelete', 'AssignedPodUpdate'],
   filter(_state, pod, node) {
+    if (fits(pod, node)) return success;
     const reasons = insufficientResources(pod, node);
     return reasons.length ? unschedulable(...reasons) : success;
   },

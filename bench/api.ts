@@ -8,14 +8,20 @@
  * creates, reads and updates only its own objects, updating with the resourceVersion the last
  * answer carried, so no request conflicts. Lists read a namespace holding exactly 1,000
  * ConfigMaps of ~1 KiB. Latency is measured in the client, request start to last body byte.
+ *
+ * The Node client costs about as much CPU per request as the server on the shared cores, so
+ * when `wrk` is installed the create, get and update phases at 100 connections run once more
+ * with `wrk` as the load generator (see `lib/wrk.ts`); both tables are printed, and the server's
+ * CPU per request — all threads, and its main (API) thread alone — in both.
  */
 import { randomBytes } from 'node:crypto';
 import { ApiClient, readKubeconfig, type Credentials } from './lib/client.ts';
 import { fileSystemOf, machineLine } from './lib/machine.ts';
-import { cpuBetween, cpuSnapshot, runBench, waitForQuietMachine } from './lib/process.ts';
+import { cpuBetween, cpuSeconds, cpuSnapshot, machineBusySeconds, mainThreadCpuSeconds, runBench, waitForQuietMachine } from './lib/process.ts';
 import { ms, summarize, type Summary } from './lib/stats.ts';
 import { BenchServer } from './lib/server.ts';
 import { markdownTable } from './lib/table.ts';
+import { haveWrk, runWrk, WrkScripts, type WrkResult } from './lib/wrk.ts';
 
 const LEVELS = [1, 10, 100];
 /** Requests per single-object phase (create, get, update) at each level: ~2–5 s each. */
@@ -28,6 +34,9 @@ const PHASE_DEADLINE_MS = 15_000;
 const WARMUP_OPS = 500;
 /** Other processes using more than this many cores during a phase make its figures suspect. */
 const NOISY = 0.25;
+/** Length of each `wrk` phase, and its connections. */
+const WRK_SECONDS = 10;
+const WRK_CONNECTIONS = 100;
 
 interface ConfigMap {
   apiVersion: 'v1';
@@ -54,6 +63,17 @@ interface PhaseResult {
   errors: number;
   /** CPU used during the phase, in cores: server, load generator, other processes. */
   cpu: { server: number; client: number; other: number };
+  /** Server CPU per request, µs: all its threads, and its main (API) thread. */
+  perRequest: { server: number; main: number };
+}
+
+/** Server CPU counters of one process: all threads, and the main thread. */
+function serverCpu(pid: number): { all: number; main: number } {
+  return { all: cpuSeconds(pid), main: mainThreadCpuSeconds(pid) };
+}
+
+function perRequest(from: { all: number; main: number }, to: { all: number; main: number }, requests: number): { server: number; main: number } {
+  return { server: ((to.all - from.all) / requests) * 1e6, main: ((to.main - from.main) / requests) * 1e6 };
 }
 
 /**
@@ -72,6 +92,7 @@ async function phase(
   let errors = 0;
   const deadline = performance.now() + PHASE_DEADLINE_MS;
   const cpu0 = cpuSnapshot(serverPid);
+  const threads0 = serverCpu(serverPid);
   const start = performance.now();
   await Promise.all(
     Array.from({ length: clients }, async (_, c) => {
@@ -91,7 +112,52 @@ async function phase(
     opsPerSecond: latencies.length / wall,
     errors,
     cpu: cpuBetween(cpu0, cpuSnapshot(serverPid)),
+    perRequest: perRequest(threads0, serverCpu(serverPid), latencies.length),
   };
+}
+
+/** One `wrk` phase, with the server's CPU around it. */
+interface WrkPhase {
+  op: string;
+  result: WrkResult;
+  perRequest: { server: number; main: number };
+  /** Cores: the server, and everything else (wrk and other processes). */
+  cpu: { server: number; other: number };
+}
+
+async function wrkPhase(op: string, url: string, scripts: WrkScripts, serverPid: number, script: 'create' | 'get' | 'update', args: string[]): Promise<WrkPhase> {
+  const cpu0 = serverCpu(serverPid);
+  const machine0 = machineBusySeconds();
+  const t0 = performance.now();
+  const result = await runWrk(url, scripts, script, { connections: WRK_CONNECTIONS, seconds: WRK_SECONDS, args });
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu1 = serverCpu(serverPid);
+  const server = (cpu1.all - cpu0.all) / seconds;
+  return {
+    op,
+    result,
+    perRequest: perRequest(cpu0, cpu1, result.requests),
+    cpu: { server, other: Math.max(0, (machineBusySeconds() - machine0) / seconds - server) },
+  };
+}
+
+/** Create, get and update at {@link WRK_CONNECTIONS} connections with `wrk`, in namespace `ns`. */
+async function wrkPhases(credentials: Credentials, url: string, serverPid: number, ns: string): Promise<WrkPhase[]> {
+  const scripts = await WrkScripts.create();
+  const api = new ApiClient(credentials);
+  try {
+    await createNamespace(api, ns);
+    // Warm-up on the same paths, then the measured phases.
+    await runWrk(url, scripts, 'create', { connections: WRK_CONNECTIONS, seconds: 2, args: ['warm', ns] });
+    const create = await wrkPhase('create', url, scripts, serverPid, 'create', ['run', ns]);
+    const made = String(Math.min(create.result.requests - create.result.errors - 1, 10_000));
+    const get = await wrkPhase('get', url, scripts, serverPid, 'get', ['run', ns, made]);
+    const update = await wrkPhase('update', url, scripts, serverPid, 'update', ['run', ns, made]);
+    return [create, get, update];
+  } finally {
+    api.close();
+    await scripts.dispose();
+  }
 }
 
 /** Creates a namespace. */
@@ -208,6 +274,14 @@ await runBench(
       results.push(await listPhase(credentials, pid, 'bench-list', clients));
     }
 
+    let wrkResults: WrkPhase[] = [];
+    let wrkLoad = 0;
+    if (haveWrk()) {
+      wrkLoad = await waitForQuietMachine();
+      console.error(`create/get/update with wrk at ${WRK_CONNECTIONS} connections…`);
+      wrkResults = await wrkPhases(credentials, server.url, pid, 'bench-wrk');
+    }
+
     const order = ['create', 'get', 'update', `list ${LIST_SIZE}`];
     results.sort((a, b) => order.indexOf(a.op) - order.indexOf(b.op) || a.clients - b.clients);
     const find = (op: string, clients: number) => results.find((r) => r.op === op && r.clients === clients)!;
@@ -224,7 +298,7 @@ await runBench(
     );
     console.log(
       markdownTable(
-        ['Operation', 'Clients', 'Requests', 'Errors', 'p50 ms', 'p99 ms', 'max ms', 'ops/s', 'server CPU', 'client CPU', 'other CPU'],
+        ['Operation', 'Clients', 'Requests', 'Errors', 'p50 ms', 'p99 ms', 'max ms', 'ops/s', 'server CPU', 'client CPU', 'other CPU', 'server µs/op', 'main thread µs/op'],
         results.map((r) => [
           r.op,
           r.clients,
@@ -237,6 +311,8 @@ await runBench(
           pct(r.cpu.server),
           pct(r.cpu.client),
           `${pct(r.cpu.other)}${r.cpu.other > NOISY ? ' ⚠' : ''}`,
+          Math.round(r.perRequest.server),
+          Math.round(r.perRequest.main),
         ]),
       ),
     );
@@ -247,19 +323,55 @@ await runBench(
           'their latencies are worse than this server on a quiet machine. Run again when the machine is idle.',
       );
     }
+    if (wrkResults.length > 0) {
+      console.log(`\n### The same server under \`wrk\` (${WRK_CONNECTIONS} connections, one wrk thread, ${WRK_SECONDS} s per phase)\n`);
+      console.log(
+        `Load from other processes just before: ${wrkLoad.toFixed(2)} cores. Updates carry no resourceVersion ` +
+          '(unconditional replace); "wrk + other CPU" is everything on the machine but the server.\n',
+      );
+      console.log(
+        markdownTable(
+          ['Operation', 'Requests', 'Errors', 'p50 ms', 'p99 ms', 'max ms', 'ops/s', 'server CPU', 'wrk + other CPU', 'server µs/op', 'main thread µs/op'],
+          wrkResults.map((w) => [
+            w.op,
+            w.result.requests,
+            w.result.errors,
+            ms(w.result.p50),
+            ms(w.result.p99),
+            ms(w.result.max),
+            Math.round(w.result.requests / w.result.seconds).toLocaleString('en-US'),
+            pct(w.cpu.server),
+            pct(w.cpu.other),
+            Math.round(w.perRequest.server),
+            Math.round(w.perRequest.main),
+          ]),
+        ),
+      );
+    } else {
+      console.log('\n(`wrk` is not installed: no wrk table.)');
+    }
     const create100 = find('create', 100);
     const update100 = find('update', 100);
+    const wrkCreate = wrkResults.find((w) => w.op === 'create');
+    const wrkUpdate = wrkResults.find((w) => w.op === 'update');
     const met = (ok: boolean) => (ok ? 'yes' : 'NO');
+    const rate = (n: number) => `${Math.round(n).toLocaleString('en-US')}/s`;
     console.log('\n### Targets\n');
     console.log(
       markdownTable(
-        ['Target', 'Measured', 'Met'],
+        ['Target', 'Node client', 'Met', 'wrk', 'Met'],
         [
-          ['create p99 < 25 ms at 100 clients', `${ms(create100.latency.p99)} ms`, met(create100.latency.p99 < 25)],
-          ['update p99 < 25 ms at 100 clients', `${ms(update100.latency.p99)} ms`, met(update100.latency.p99 < 25)],
-          ['creates ≥ 5,000/s at 100 clients', `${Math.round(create100.opsPerSecond).toLocaleString('en-US')}/s`, met(create100.opsPerSecond >= 5000)],
+          ['create p99 < 25 ms at 100 clients', `${ms(create100.latency.p99)} ms`, met(create100.latency.p99 < 25), wrkCreate ? `${ms(wrkCreate.result.p99)} ms` : '–', wrkCreate ? met(wrkCreate.result.p99 < 25) : '–'],
+          ['update p99 < 25 ms at 100 clients', `${ms(update100.latency.p99)} ms`, met(update100.latency.p99 < 25), wrkUpdate ? `${ms(wrkUpdate.result.p99)} ms` : '–', wrkUpdate ? met(wrkUpdate.result.p99 < 25) : '–'],
+          [
+            'creates ≥ 5,000/s at 100 clients',
+            rate(create100.opsPerSecond),
+            met(create100.opsPerSecond >= 5000),
+            wrkCreate ? rate(wrkCreate.result.requests / wrkCreate.result.seconds) : '–',
+            wrkCreate ? met(wrkCreate.result.requests / wrkCreate.result.seconds >= 5000) : '–',
+          ],
         ],
-        ['left', 'right', 'left'],
+        ['left', 'right', 'left', 'right', 'left'],
       ),
     );
     console.log(

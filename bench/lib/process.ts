@@ -21,6 +21,16 @@ export function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
 }
 
+/**
+ * User plus system CPU seconds of `pid`'s main thread alone (its task `pid`): with front-end
+ * threads doing TLS and HTTP, the main thread is the one whose saturation limits the server.
+ */
+export function mainThreadCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 /** CPU seconds this process has used so far. */
 export function ownCpuSeconds(): number {
   const usage = process.cpuUsage();

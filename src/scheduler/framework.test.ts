@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { defaultProfile } from './default-profile.ts';
 import { fitErrorMessage, Framework, numFeasibleNodesToFind, unresolvable, unschedulable } from './framework.ts';
+import { PodInfo } from './pod-info.ts';
 import { makeNode, makePod, makeSnapshot } from './test-helpers.ts';
 
 test('the FailedScheduling message counts reasons over nodes and sorts them as upstream', () => {
@@ -38,4 +39,16 @@ test('a cycle picks the emptiest feasible node and reports every rejection', () 
   const fail = framework.schedule(makePod('big', { cpu: '5' }), makeSnapshot(nodes));
   assert.ok(!fail.node);
   assert.equal(fitErrorMessage(fail.diagnosis), '0/4 nodes are available: 1 node(s) had untolerated taint {k: v}, 3 Insufficient cpu.');
+});
+
+test('room held by a pod nominated after preemption is not given to a less important pod', () => {
+  const node = makeNode('n', { cpu: '1', memory: '8Gi', pods: '110' });
+  const nominated = new PodInfo({ metadata: { name: 'urgent', namespace: 'default', uid: 'u' }, spec: { containers: [{ name: 'c', image: 'x', resources: { requests: { cpu: '1' } } }] } }, 1000);
+  const snapshot = { ...makeSnapshot([node]), nominatedPods: () => [nominated] };
+  const framework = new Framework(defaultProfile());
+  const low = framework.schedule(makePod('low', { cpu: '500m' }), snapshot);
+  assert.ok(!low.node);
+  assert.equal(fitErrorMessage(low.diagnosis), '0/1 nodes are available: 1 Insufficient cpu.');
+  assert.equal(framework.schedule(nominated, snapshot).node?.name, 'n', 'the nominated pod itself fits');
+  assert.equal(node.pods.size, 0, 'the what-if leaves the node as it was');
 });

@@ -59,6 +59,8 @@ export interface Snapshot {
   namespaceLabels: NamespaceLabels;
   /** Pods with any pod (anti-)affinity, and with required anti-affinity, on all nodes. */
   readonly totals: ClusterTotals;
+  /** Pending pods nominated to a node by preemption (they hold room there), if any. */
+  nominatedPods?(node: string): readonly PodInfo[] | undefined;
 }
 
 /** Per-cycle data plugins pass from PreFilter/PreScore to Filter/Score, keyed by plugin name. */
@@ -203,7 +205,7 @@ export class Framework {
     // A pod that preempted for a node tries that node first, as upstream.
     if (nominated) {
       const node = snapshot.get(nominated);
-      if (node && this.#filter(state, pod, node, filters, diagnosis)) {
+      if (node && this.#filter(state, pod, node, filters, diagnosis, snapshot)) {
         return { node, evaluated: 1, feasible: 1 };
       }
     }
@@ -213,7 +215,7 @@ export class Framework {
     for (let i = 0; i < nodes.length && feasible.length < want; i++) {
       const node = nodes[(start + i) % nodes.length]!;
       evaluated++;
-      if (this.#filter(state, pod, node, filters, diagnosis)) feasible.push(node);
+      if (this.#filter(state, pod, node, filters, diagnosis, snapshot)) feasible.push(node);
     }
     this.#nextStart = (start + evaluated) % nodes.length;
     if (feasible.length === 0) return { node: undefined, diagnosis };
@@ -221,8 +223,22 @@ export class Framework {
     return { node: this.#best(state, pod, feasible, snapshot), evaluated, feasible: feasible.length };
   }
 
-  /** Runs the filters on one node; records the first rejection. */
-  #filter(state: CycleState, pod: PodInfo, node: NodeInfo, filters: FilterPlugin[], diagnosis: Diagnosis): boolean {
+  /**
+   * Runs the filters on one node; records the first rejection. Pods nominated to the node with
+   * at least this pod's priority count as if placed there, so room a preemption freed is not
+   * taken by a less important pod (upstream's RunFilterPluginsWithNominatedPods, for the
+   * node's own totals).
+   */
+  #filter(state: CycleState, pod: PodInfo, node: NodeInfo, filters: FilterPlugin[], diagnosis: Diagnosis, snapshot?: Snapshot): boolean {
+    const nominated = snapshot?.nominatedPods?.(node.name)?.filter((p) => p.uid !== pod.uid && p.priority >= pod.priority && !node.pods.has(p.uid));
+    if (nominated?.length) {
+      for (const p of nominated) node.addPod(p);
+      try {
+        return this.#filter(state, pod, node, filters, diagnosis);
+      } finally {
+        for (const p of nominated) node.removePod(p.uid);
+      }
+    }
     for (const plugin of filters) {
       const status = plugin.filter(state, pod, node);
       if (status.code !== 'Success') {

@@ -79,6 +79,9 @@ export class Scheduler {
   readonly #recorder: EventRecorder;
   readonly #snapshot: Snapshot;
   readonly #log: (line: string) => void;
+  /** Pending pods by the node preemption nominated them to. */
+  readonly #nominated = new Map<string, PodInfo[]>();
+  readonly #nominatedOf = new Map<string, { node: string; pod: PodInfo }>();
   #inFlight = 0;
   #bindSlot: (() => void) | undefined;
   #stopped = false;
@@ -116,6 +119,7 @@ export class Scheduler {
       get: (name) => this.#cache.get(name),
       namespaceLabels: (ns) => this.#namespaces.get(undefined, ns)?.metadata?.labels,
       totals: this.#cache.totals,
+      nominatedPods: (node) => this.#nominated.get(node),
     };
     this.#recorder = new EventRecorder(options.client, { component: this.#name });
     this.#preemptor = new Preemptor({
@@ -164,6 +168,7 @@ export class Scheduler {
 
   #wire(): void {
     const key = (pod: Pod) => `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`;
+    this.#pods.addHandler({ add: (pod) => this.#trackNomination(pod), update: (_old, pod) => this.#trackNomination(pod), delete: (pod) => this.#trackNomination(pod, true) });
     this.#pods.addHandler({
       add: (pod) => {
         const node = pod.spec?.nodeName;
@@ -219,6 +224,25 @@ export class Scheduler {
         if (old !== ns && JSON.stringify(old.metadata?.labels) !== JSON.stringify(ns.metadata?.labels)) this.#queue.onEvent('NamespaceChange');
       },
     });
+  }
+
+  /** Keeps the nominated-pods index in step with pods' `status.nominatedNodeName`. */
+  #trackNomination(pod: Pod, deleted = false): void {
+    const uid = pod.metadata?.uid ?? '';
+    const want = deleted || pod.spec?.nodeName ? undefined : pod.status?.nominatedNodeName || undefined;
+    const had = this.#nominatedOf.get(uid);
+    if (had && had.node === want) return;
+    if (had) {
+      const list = this.#nominated.get(had.node)?.filter((p) => p.uid !== uid) ?? [];
+      if (list.length) this.#nominated.set(had.node, list);
+      else this.#nominated.delete(had.node);
+      this.#nominatedOf.delete(uid);
+    }
+    if (want) {
+      const info = this.#podInfo(pod);
+      this.#nominated.set(want, [...(this.#nominated.get(want) ?? []), info]);
+      this.#nominatedOf.set(uid, { node: want, pod: info });
+    }
   }
 
   async #run(): Promise<void> {

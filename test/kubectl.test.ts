@@ -119,7 +119,8 @@ for (const version of VERSIONS) {
     it('gets objects in every output format', async () => {
       const table = await ok(['get', 'deployments', '-n', ns]);
       assert.match(table, /^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE$/m);
-      assert.match(table, /^web\s+0\/2\s+0\s+0\s+\d+s$/m);
+      // The controller created both pods (UP-TO-DATE 2); with no node, none is ready.
+      assert.match(table, /^web\s+0\/2\s+2\s+0\s+\d+s$/m);
       const pods = await ok(['get', 'pods', '-n', ns]);
       assert.match(pods, /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE$/m);
       assert.match(pods, /^standalone\s+0\/1\s+Pending\s+0\s+\d+s$/m);

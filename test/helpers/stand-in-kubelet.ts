@@ -64,14 +64,14 @@ export async function startStandInKubelet(server: Pick<TestServer, 'kubeconfig'>
     if (pod.status?.podIP === ip && pod.status.phase === 'Running' && old?.status === readyStatus) return;
     const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
     const transition = old?.status === readyStatus && old.lastTransitionTime ? old.lastTransitionTime : now;
-    const updated: Pod = structuredClone(pod) as Pod;
-    updated.status = {
-      ...updated.status,
+    const base = structuredClone(pod) as Pod;
+    const updated: Pod = { ...base, status: {
+      ...base.status,
       phase: 'Running',
       hostIP: '192.168.0.1',
       podIP: ip,
       podIPs: [{ ip }],
-      startTime: updated.status?.startTime ?? now,
+      startTime: base.status?.startTime ?? now,
       conditions: [
         { type: 'PodScheduled', status: 'True', lastTransitionTime: now },
         { type: 'Initialized', status: 'True', lastTransitionTime: now },
@@ -87,7 +87,7 @@ export async function startStandInKubelet(server: Pick<TestServer, 'kubeconfig'>
         started: true,
         state: { running: { startedAt: now } },
       })),
-    };
+    } };
     try {
       await podsApi.updateStatus(updated);
     } catch (error) {

@@ -4,7 +4,7 @@ import type { DaemonSet } from 'kubernetes-types/apps/v1.js';
 import type { Node, PodSpec } from 'kubernetes-types/core/v1.js';
 import { nodeShouldRunDaemonPod, pinnedAffinity, targetNodeName, tolerates, withDaemonTolerations } from './node-fit.ts';
 
-const node = (name: string, labels: Record<string, string> = {}, taints: Node['spec'] extends infer S ? (S & object)['taints'] : never = []): Node => ({
+const node = (name: string, labels: Record<string, string> = {}, taints: NonNullable<Node['spec']>['taints'] = []): Node => ({
   metadata: { name, labels: { 'kubernetes.io/hostname': name, ...labels } },
   spec: { taints },
 });

@@ -86,7 +86,7 @@ test('new ReplicaSets get the change-cause, the next revision and the replicas a
     'deployment.kubernetes.io/max-replicas': '4',
   });
   assert.ok(setNewReplicaSetAnnotations(d, fresh, '5', true));
-  assert.equal(fresh.metadata!.annotations!['deployment.kubernetes.io/revision-history'], '2');
+  assert.equal((fresh.metadata!.annotations as Record<string, string>)['deployment.kubernetes.io/revision-history'], '2');
   assert.equal(setNewReplicaSetAnnotations(d, fresh, '3', true), false);
 });
 

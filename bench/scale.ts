@@ -188,6 +188,8 @@ await runBench(
   async () => {
     transport?.close();
     await sim?.stop();
+    // A graceful stop first, so that a server run with --cpu-prof (NODE_OPTIONS) writes its profile.
+    await server?.stop();
     await cleanup(server);
   },
 );

@@ -158,6 +158,21 @@ test('the event recorder aggregates repeats into one Event with a count', async 
   assert.equal(byReason.Calm!.count, 1);
 });
 
+test('the event recorder folds similar events together and lets one object send 25, as client-go', async () => {
+  const recorder = new EventRecorder(client, { component: 'busy-controller' });
+  const rs = await client.resource(kinds.configMaps).create({ metadata: { name: 'many-pods', namespace: 'default' } });
+  for (let i = 1; i <= 30; i++) recorder.event(rs, 'Normal', 'SuccessfulCreate', `Created pod: many-pods-${i}`);
+  await recorder.flush();
+  const list = await client.resource(kinds.events).list({ namespace: 'default', fieldSelector: 'involvedObject.name=many-pods' });
+  // Nine messages stand alone; from the tenth on they are combined; after 25 the filter drops them.
+  const single = list.items.filter((e) => !e.message!.startsWith('(combined'));
+  const combined = list.items.filter((e) => e.message!.startsWith('(combined from similar events): '));
+  assert.equal(single.length, 9);
+  assert.equal(combined.length, 1);
+  assert.equal(combined[0]!.count, 16);
+  assert.equal(combined[0]!.message, '(combined from similar events): Created pod: many-pods-25');
+});
+
 test('pods/binding sets the node and PodScheduled once; a second binding is a 409', async () => {
   const pods = client.resource(kinds.pods);
   await pods.create({ metadata: { name: 'placed', namespace: 'default' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } });

@@ -1,8 +1,13 @@
 /**
- * Recording core/v1 Events, as client-go's recorder does: one Event per distinct (object, type,
- * reason, message); a repeat within the cache's memory bumps `count` and `lastTimestamp` on the
- * existing Event instead of creating another, which is what `kubectl describe` shows as
- * "x5 over 2m". Recording never throws and never blocks the caller: events are best effort.
+ * Recording core/v1 Events, as client-go's recorder (its `EventCorrelator`) does:
+ * - one Event per distinct (object, type, reason, message); a repeat bumps `count` and
+ *   `lastTimestamp` on the existing Event instead of creating another, which is what
+ *   `kubectl describe` shows as "x5 over 2m";
+ * - similar events — same object, type and reason, ten or more different messages within ten
+ *   minutes — are folded into one whose message starts "(combined from similar events): ";
+ * - a spam filter lets each source send a burst of 25 events about one object, then one per
+ *   five minutes (a 10,000-replica ReplicaSet does not write 10,000 `SuccessfulCreate` events).
+ * Recording never throws and never blocks the caller: events are best effort.
  */
 import type { Event } from 'kubernetes-types/core/v1.js';
 import type { Client } from './client.ts';
@@ -29,11 +34,23 @@ interface Seen {
   count: number;
 }
 
+/** Upstream's defaults (client-go `tools/record/events_cache.go`). */
+const SPAM_BURST = 25;
+const SPAM_REFILL_PER_MS = 1 / 300_000;
+const AGGREGATE_MAX_EVENTS = 10;
+const AGGREGATE_INTERVAL_MS = 600_000;
+
 /** See the file header. */
 export class EventRecorder {
   readonly #client: Client;
   readonly #options: EventRecorderOptions;
   readonly #seen = new Map<string, Seen>();
+  /** Token buckets per source and object. */
+  readonly #spam = new Map<string, { tokens: number; at: number }>();
+  /** Distinct messages per source, object, type and reason, within the aggregation interval. */
+  readonly #similar = new Map<string, { messages: Set<string>; since: number }>();
+  /** Writes per event key run one after another, so a repeat patches what the first created. */
+  readonly #chains = new Map<string, Promise<void>>();
   /** Writes in flight, so tests and shutdown can wait for them. */
   readonly #pending = new Set<Promise<void>>();
 
@@ -44,9 +61,54 @@ export class EventRecorder {
 
   /** Records an event about `object`. */
   event(object: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string): void {
-    const write = this.#write(object, type, reason, message).catch(() => undefined);
+    const now = (this.#options.now ?? (() => new Date()))();
+    const meta = object.metadata ?? {};
+    const source = `${this.#options.component}\u0000${this.#options.host ?? ''}`;
+    const objectKey = `${source}\u0000${object.kind ?? ''}\u0000${meta.namespace ?? ''}\u0000${meta.name ?? ''}\u0000${meta.uid ?? ''}\u0000${object.apiVersion ?? ''}`;
+    if (!this.#takeToken(objectKey, now.getTime())) return;
+    const similarKey = `${objectKey}\u0000${type}\u0000${reason}`;
+    let key = `${similarKey}\u0000${message}`;
+    const similar = this.#similar.get(similarKey);
+    if (!similar || now.getTime() - similar.since > AGGREGATE_INTERVAL_MS) {
+      this.#similar.set(similarKey, { messages: new Set([message]), since: now.getTime() });
+    } else {
+      similar.messages.add(message);
+      if (similar.messages.size >= AGGREGATE_MAX_EVENTS) {
+        // From the tenth distinct message on, one Event stands for them all.
+        key = similarKey;
+        message = `(combined from similar events): ${message}`;
+      }
+    }
+    this.#trim(this.#similar);
+    const previous = this.#chains.get(key) ?? Promise.resolve();
+    const write = previous.then(() => this.#write(key, object, type, reason, message, now)).catch(() => undefined);
+    this.#chains.set(key, write);
     this.#pending.add(write);
-    void write.finally(() => this.#pending.delete(write));
+    void write.finally(() => {
+      this.#pending.delete(write);
+      if (this.#chains.get(key) === write) this.#chains.delete(key);
+    });
+  }
+
+  /** The spam filter: one token per event from a bucket of 25 per object, refilled every 5 min. */
+  #takeToken(key: string, at: number): boolean {
+    let bucket = this.#spam.get(key);
+    if (!bucket) {
+      bucket = { tokens: SPAM_BURST, at };
+      this.#spam.set(key, bucket);
+      this.#trim(this.#spam);
+    }
+    bucket.tokens = Math.min(SPAM_BURST, bucket.tokens + (at - bucket.at) * SPAM_REFILL_PER_MS);
+    bucket.at = at;
+    if (bucket.tokens < 1) return false;
+    bucket.tokens -= 1;
+    return true;
+  }
+
+  /** Keeps a cache within `cacheSize` entries, dropping the oldest. */
+  #trim(map: Map<string, unknown>): void {
+    const limit = this.#options.cacheSize ?? 4096;
+    while (map.size > limit) map.delete(map.keys().next().value!);
   }
 
   /** Resolves when every event recorded so far has been written (or failed). */
@@ -54,12 +116,10 @@ export class EventRecorder {
     await Promise.all([...this.#pending]);
   }
 
-  async #write(object: KubeObject, type: string, reason: string, message: string): Promise<void> {
+  async #write(key: string, object: KubeObject, type: string, reason: string, message: string, now: Date): Promise<void> {
     const meta = object.metadata ?? {};
     // Events about cluster-scoped objects (nodes) live in `default`, as upstream's.
     const namespace = meta.namespace || 'default';
-    const key = `${meta.uid ?? ''}\u0000${object.kind ?? ''}\u0000${namespace}\u0000${meta.name ?? ''}\u0000${type}\u0000${reason}\u0000${message}`;
-    const now = (this.#options.now ?? (() => new Date()))();
     const timestamp = now.toISOString().replace(/\.\d+Z$/, 'Z');
     const api = this.#client.resource(events);
     const seen = this.#seen.get(key);
@@ -68,7 +128,7 @@ export class EventRecorder {
       this.#seen.delete(key);
       this.#seen.set(key, seen);
       try {
-        await api.patch(seen.namespace, seen.name, { count: seen.count, lastTimestamp: timestamp });
+        await api.patch(seen.namespace, seen.name, { count: seen.count, lastTimestamp: timestamp, message });
         return;
       } catch {
         // The event expired (TTL) or was deleted: create a fresh one below.
@@ -97,7 +157,6 @@ export class EventRecorder {
     };
     await api.create(body, { namespace });
     this.#seen.set(key, { namespace, name, count: 1 });
-    const limit = this.#options.cacheSize ?? 4096;
-    while (this.#seen.size > limit) this.#seen.delete(this.#seen.keys().next().value!);
+    this.#trim(this.#seen);
   }
 }

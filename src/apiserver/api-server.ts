@@ -6,7 +6,7 @@ import type { Backend } from '../storage/index.ts';
 import { LocalTransport, type ApiRequest, type ApiResponse } from '../client/index.ts';
 import { ApiHandler } from './handler.ts';
 import { builtinKinds, nameValidatorFor, reviewKinds, systemPriorityClasses } from './kinds/index.ts';
-import { listenInThreads } from './front-end.ts';
+import { listenScaling } from './front-end.ts';
 import { listen, type Listener, type ListenOptions } from './listener.ts';
 import { Metrics } from './metrics.ts';
 import { decode, ObjectStore } from './object-store.ts';
@@ -122,7 +122,7 @@ export class ApiServer {
     this.#crds = new CrdController(this.#cache, this.registry, this.#local);
     this.#crds.start();
     this.#compactor.start(this.#options.compactionIntervalMs, (error) => console.error('skiff: compaction failed:', error));
-    const serve = this.#options.listen.threads ? listenInThreads : listen;
+    const serve = this.#options.listen.threads ? listenScaling : listen;
     this.#listener = await serve(this.#options.listen, (request) => this.handle(request));
     this.#ready = true;
   }

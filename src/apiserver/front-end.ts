@@ -8,17 +8,28 @@
  * answers with the response or, for watches, the stream's chunks as they come. Node cannot
  * hand a TLS connection from one thread to another, so streams are relayed, not handed over.
  *
+ * A front-end thread costs about 18 MiB of memory, which an idle server should not pay: the
+ * API thread listens by itself (SO_REUSEPORT) until requests arrive at more than
+ * {@link BUSY_REQUESTS_PER_SECOND} a second; then the front-end threads bind the same port, the
+ * API thread stops accepting, and its keep-alive connections close after their next answer
+ * (`Connection: close`), so their clients reconnect to the front-end threads.
+ *
  * Contract: the same as `listen` of `listener.ts` — the same answers, the same 3 MiB cap, the
  * same watch behaviour (a stream stops when its client goes away; `close()` ends every stream
- * and connection). With more than one front-end thread the port is bound with SO_REUSEPORT
- * and the kernel spreads connections over the threads.
+ * and connection). The port is bound with SO_REUSEPORT and the kernel spreads connections
+ * over the listening threads.
  */
+import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { AddressInfo } from 'node:net';
 import type { ApiRequest, ApiResponse } from '../client/index.ts';
 import { Outbox, type FrontEndSettings, type ToApi, type ToFrontEnd } from './front-end-protocol.ts';
-import type { Listener, ListenOptions } from './listener.ts';
+import { listen, type Listener, type ListenOptions } from './listener.ts';
+
+/** Requests a second through the API thread's own listener that make front-end threads worth
+ * their memory. */
+export const BUSY_REQUESTS_PER_SECOND = 200;
 
 const WORKER_URL = new URL('./front-end-worker.ts', import.meta.url);
 
@@ -134,10 +145,63 @@ class FrontEnd {
   }
 }
 
-/** Like `listen` of `listener.ts`, with `options.threads` front-end threads. */
+/**
+ * Like `listen` of `listener.ts`: listens on this thread, and hands the port over to
+ * `options.threads` front-end threads once the request rate says they are needed (see the
+ * file header). If they cannot start, this thread goes on serving alone.
+ */
+export async function listenScaling(options: ListenOptions, handle: (request: ApiRequest) => Promise<ApiResponse>): Promise<Listener> {
+  // SO_REUSEPORT would let this server share a port another one holds: fail as a plain bind would.
+  if (options.port !== 0) await assertPortFree(options.host, options.port);
+  let requests = 0;
+  const local = await listen({ ...options, reusePort: true }, (request) => {
+    requests++;
+    return handle(request);
+  });
+  let fronts: Listener | undefined;
+  let starting: Promise<void> | undefined;
+  let closing = false;
+  const monitor = setInterval(() => {
+    if (requests >= BUSY_REQUESTS_PER_SECOND) {
+      clearInterval(monitor);
+      starting = (async () => {
+        try {
+          const started = await listenInThreads({ ...options, port: local.address.port, reusePort: true }, handle);
+          if (closing) return void (await started.close());
+          fronts = started;
+          local.handOver();
+        } catch (error) {
+          console.error('skiff: front-end threads did not start; serving from the API thread:', error);
+        }
+      })();
+    }
+    requests = 0;
+  }, 1000);
+  monitor.unref();
+  return {
+    address: local.address,
+    close: async () => {
+      closing = true;
+      clearInterval(monitor);
+      await starting;
+      await Promise.all([fronts?.close(), local.close()]);
+    },
+  };
+}
+
+/** Rejects with the error of a plain bind (EADDRINUSE, EACCES…) when `host:port` is taken. */
+function assertPortFree(host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve()));
+  });
+}
+
+/** Like `listen` of `listener.ts`, with `options.threads` front-end threads from the start. */
 export async function listenInThreads(options: ListenOptions, handle: (request: ApiRequest) => Promise<ApiResponse>): Promise<Listener> {
   const threads = Math.max(1, options.threads ?? 1);
-  const reusePort = threads > 1;
+  const reusePort = threads > 1 || options.reusePort === true;
   const settings = (port: number): FrontEndSettings => ({ host: options.host, port, tls: options.tls, reusePort });
   const fronts: FrontEnd[] = [];
   try {

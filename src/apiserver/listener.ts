@@ -5,7 +5,7 @@
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { Server as NetServer, type AddressInfo } from 'node:net';
 import type { ApiRequest, ApiResponse } from '../client/index.ts';
 import { toStatus, tooLarge } from './errors.ts';
 
@@ -33,6 +33,16 @@ export interface Listener {
   address: AddressInfo;
   /** Stops accepting, ends open watches, and resolves when all connections are closed. */
   close(): Promise<void>;
+}
+
+/** A listener that can leave its port to another one bound with SO_REUSEPORT. */
+export interface HandingListener extends Listener {
+  /**
+   * Stops accepting. Open connections close after their next answer (which says
+   * `Connection: close`), so their clients reconnect — to the listener that took over. Open
+   * watches go on until they end.
+   */
+  handOver(): void;
 }
 
 class BodyTooLarge extends Error {}
@@ -126,7 +136,8 @@ function send(res: ServerResponse, response: ApiResponse, head: boolean): void {
 }
 
 /** Starts listening; `handle` serves each request. */
-export async function listen(options: ListenOptions, handle: (request: ApiRequest) => Promise<ApiResponse>): Promise<Listener> {
+export async function listen(options: ListenOptions, handle: (request: ApiRequest) => Promise<ApiResponse>): Promise<HandingListener> {
+  let handedOver = false;
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     void (async () => {
       const { path, query } = splitTarget(req.url ?? '/');
@@ -149,6 +160,7 @@ export async function listen(options: ListenOptions, handle: (request: ApiReques
         body,
         ...(req.headers['user-agent'] ? { userAgent: req.headers['user-agent'] } : {}),
       });
+      if (handedOver) res.setHeader('connection', 'close');
       send(res, response, req.method === 'HEAD');
     })().catch((error: unknown) => {
       console.error('skiff: failed to answer a request:', error);
@@ -167,13 +179,23 @@ export async function listen(options: ListenOptions, handle: (request: ApiReques
       resolve();
     });
   });
+  let closed = false;
+  server.once('close', () => (closed = true));
   return {
     address: server.address() as AddressInfo,
     close: () =>
       new Promise<void>((resolve) => {
-        server.close(() => resolve());
+        if (closed) return resolve();
+        server.once('close', () => resolve());
+        if (server.listening) server.close();
         // Watches never end by themselves: cut every connection so close() completes.
         server.closeAllConnections();
       }),
+    handOver: () => {
+      handedOver = true;
+      // net.Server's close, not http.Server's: that one would also cut idle keep-alive
+      // connections, and a client sending on one at that moment would see a reset.
+      if (server.listening) NetServer.prototype.close.call(server);
+    },
   };
 }

@@ -64,8 +64,9 @@ export async function runServer(config: ServerConfig, log: (line: string) => voi
         host,
         port: config.httpsListenPort,
         tls: { key: certs.serverKey, cert: certs.serverCert },
-        // TLS and HTTP parsing on their own thread(s), so the API's thread serves more writes.
-        threads: Number(process.env.SKIFF_FRONT_END_THREADS ?? defaultFrontEndThreads()),
+        // TLS and HTTP parsing on their own thread(s) once the server is busy, so the API's
+        // thread serves more writes.
+        threads: defaultFrontEndThreads(),
       },
       serviceCidr: config.serviceCidr,
       ...apiServerArgs(config.kubeApiserverArgs, log),

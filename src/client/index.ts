@@ -15,7 +15,18 @@ export * as kinds from './kinds.ts';
 export { LeaderElector, type LeaderElectorOptions } from './leader-election.ts';
 export { readKubeconfig, type Credentials } from './kubeconfig.ts';
 export { selectorIsEmpty, selectorMatches, selectorToString } from './labels.ts';
-export { controllerOf, controllerRef, objectKey, splitKey, type KubeList, type KubeObject } from './object.ts';
+export {
+  byControllerUid,
+  controllerOf,
+  controllerRef,
+  controllerUidIndex,
+  objectKey,
+  orphanIndex,
+  orphansByNamespace,
+  splitKey,
+  type KubeList,
+  type KubeObject,
+} from './object.ts';
 export { apiVersionOf, collectionPath, objectPath, resourceType, type ResourceType } from './resources.ts';
 export * from './transport.ts';
 export { processQueue, WorkQueue, type ProcessQueueOptions, type WorkQueueOptions } from './work-queue.ts';

@@ -48,3 +48,23 @@ export function controllerRef(owner: KubeObject, apiVersion: string, kind: strin
     blockOwnerDeletion: true,
   };
 }
+
+/**
+ * The index of objects by their controller's uid: every controller's informers share it under
+ * this name, so asking a shared informer for it twice costs nothing.
+ */
+export const controllerUidIndex = 'controller-uid';
+
+/** Index function of {@link controllerUidIndex}. */
+export function byControllerUid(object: KubeObject): string[] {
+  const uid = controllerOf(object)?.uid;
+  return uid ? [uid] : [];
+}
+
+/** The index of objects that have no controller, by namespace: the orphans a controller may adopt. */
+export const orphanIndex = 'orphans-by-namespace';
+
+/** Index function of {@link orphanIndex}. */
+export function orphansByNamespace(object: KubeObject): string[] {
+  return controllerOf(object) ? [] : [object.metadata?.namespace ?? ''];
+}

@@ -22,8 +22,10 @@
 import type { ControllerRevision, DaemonSet, DaemonSetStatus } from 'kubernetes-types/apps/v1.js';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import {
+  byControllerUid,
   controllerOf,
   controllerRef,
+  controllerUidIndex,
   Expectations,
   isApiError,
   kinds,
@@ -53,11 +55,6 @@ export interface DaemonSetControllerOptions {
   maxFailedPodBackoffMs?: number;
 }
 
-const controllerUidIndex = 'controller-uid';
-const controllerUid = (object: { metadata?: { ownerReferences?: { controller?: boolean; uid: string }[] } }) => {
-  const ref = object.metadata?.ownerReferences?.find((r) => r.controller === true);
-  return ref ? [ref.uid] : [];
-};
 const maxBatch = 500;
 
 /** Thrown (and retried) when a sync could not do everything; names what failed. */
@@ -93,9 +90,9 @@ export class DaemonSetController implements Controller {
     this.#backoffBase = options.failedPodBackoffMs ?? 1000;
     this.#backoffMax = options.maxFailedPodBackoffMs ?? 15 * 60_000;
     this.#sets = context.informers.informer(kinds.daemonSets);
-    this.#pods = context.informers.informer(kinds.pods, { [controllerUidIndex]: controllerUid });
+    this.#pods = context.informers.informer(kinds.pods, { [controllerUidIndex]: byControllerUid });
     this.#nodes = context.informers.informer(kinds.nodes);
-    this.#revisions = context.informers.informer(kinds.controllerRevisions, { [controllerUidIndex]: controllerUid });
+    this.#revisions = context.informers.informer(kinds.controllerRevisions, { [controllerUidIndex]: byControllerUid });
     this.#history = new History(this.#client, this.#revisions);
 
     const enqueue = (ds: DaemonSet) => this.#queue.add(objectKey(ds));

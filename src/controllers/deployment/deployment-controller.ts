@@ -25,8 +25,10 @@ import type { Deployment, DeploymentStatus, ReplicaSet } from 'kubernetes-types/
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import {
   ApiError,
+  byControllerUid,
   controllerOf,
   controllerRef,
+  controllerUidIndex,
   isApiError,
   kinds,
   objectKey,
@@ -77,7 +79,6 @@ import {
   desiredReplicasAnnotation,
 } from './deployment-util.ts';
 
-const controllerUidIndex = 'controller-uid';
 
 /** A Deployment's ReplicaSets: the one of its current template (if any) and the others. */
 interface Found {
@@ -107,7 +108,7 @@ export class DeploymentController implements Controller {
     this.#recorder = context.recorder('deployment-controller');
     this.#workers = context.settings.workers;
     this.#now = options.now ?? (() => new Date());
-    const byController = { [controllerUidIndex]: (o: Pod | ReplicaSet) => { const ref = controllerOf(o); return ref?.uid ? [ref.uid] : []; } };
+    const byController = { [controllerUidIndex]: byControllerUid };
     this.#deployments = context.informers.informer(kinds.deployments);
     this.#replicaSets = context.informers.informer(kinds.replicaSets, byController);
     this.#pods = context.informers.informer(kinds.pods, byController);

@@ -20,12 +20,16 @@ import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { OwnerReference } from 'kubernetes-types/meta/v1.js';
 import {
   ApiError,
+  byControllerUid,
   controllerOf,
+  controllerUidIndex,
   controllerRef,
   Expectations,
   isApiError,
   kinds,
   objectKey,
+  orphanIndex,
+  orphansByNamespace,
   processQueue,
   selectorIsEmpty,
   selectorMatches,
@@ -40,7 +44,6 @@ import { isPodActive, isPodAvailable, isPodReady, podCondition, timestamp, withC
 import { sortForDeletion } from './pod-ranking.ts';
 
 /** The index of pods and ReplicaSets by the uid of their controller. */
-export const controllerUidIndex = 'controller-uid';
 
 /** Options of {@link ReplicaSetController}. */
 export interface ReplicaSetControllerOptions {
@@ -70,9 +73,8 @@ export class ReplicaSetController implements Controller {
     this.#workers = context.settings.workers;
     this.#burst = options.burstReplicas ?? 500;
     this.#now = options.now ?? (() => new Date());
-    const byController = { [controllerUidIndex]: (o: Pod | ReplicaSet) => { const ref = controllerOf(o); return ref?.uid ? [ref.uid] : []; } };
-    this.#replicaSets = context.informers.informer(kinds.replicaSets, byController);
-    this.#pods = context.informers.informer(kinds.pods, byController);
+    this.#replicaSets = context.informers.informer(kinds.replicaSets, { [controllerUidIndex]: byControllerUid });
+    this.#pods = context.informers.informer(kinds.pods, { [controllerUidIndex]: byControllerUid, [orphanIndex]: orphansByNamespace });
     this.#replicaSets.addHandler({
       add: (rs) => this.#queue.add(objectKey(rs)),
       update: (_old, rs) => this.#queue.add(objectKey(rs)),
@@ -183,7 +185,10 @@ export class ReplicaSetController implements Controller {
       return;
     }
     const needsSync = this.#expectations.satisfied(key);
-    const active = this.#pods.list(namespace ?? '').filter(isPodActive);
+    // Only its own pods and the namespace's orphans can be claimed: with many ReplicaSets in one
+    // namespace, a sync costs what this one owns, not what the namespace holds.
+    const uid = rs.metadata?.uid ?? '';
+    const active = [...this.#pods.byIndex(controllerUidIndex, uid), ...this.#pods.byIndex(orphanIndex, namespace ?? '')].filter(isPodActive);
     const pods = await this.#claimPods(rs, active);
     let failure: unknown;
     let diff = 0;

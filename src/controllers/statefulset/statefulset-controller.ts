@@ -23,8 +23,10 @@
 import type { ControllerRevision, StatefulSet, StatefulSetStatus } from 'kubernetes-types/apps/v1.js';
 import type { PersistentVolumeClaim, Pod } from 'kubernetes-types/core/v1.js';
 import {
+  byControllerUid,
   controllerOf,
   controllerRef,
+  controllerUidIndex,
   isApiError,
   kinds,
   objectKey,
@@ -68,12 +70,6 @@ export interface StatefulSetControllerOptions {
   now?: () => Date;
 }
 
-/** Index of pods and revisions by their controller's uid (the name the other controllers share). */
-const byControllerUid = 'controller-uid';
-const controllerUid = (object: { metadata?: { ownerReferences?: { controller?: boolean; uid: string }[] } }) => {
-  const ref = object.metadata?.ownerReferences?.find((r) => r.controller === true);
-  return ref ? [ref.uid] : [];
-};
 
 /** The largest number of pods created or deleted at once under `Parallel` (upstream's MaxBatchSize). */
 const maxBatch = 500;
@@ -104,8 +100,8 @@ export class StatefulSetController implements Controller {
     this.#workers = options.workers ?? context.settings.workers;
     this.#now = options.now ?? (() => new Date());
     this.#sets = context.informers.informer(kinds.statefulSets);
-    this.#pods = context.informers.informer(kinds.pods, { [byControllerUid]: controllerUid });
-    this.#revisions = context.informers.informer(kinds.controllerRevisions, { [byControllerUid]: controllerUid });
+    this.#pods = context.informers.informer(kinds.pods, { [controllerUidIndex]: byControllerUid });
+    this.#revisions = context.informers.informer(kinds.controllerRevisions, { [controllerUidIndex]: byControllerUid });
     this.#claims = context.informers.informer(kinds.persistentVolumeClaims);
     this.#history = new History(this.#client, this.#revisions);
 
@@ -198,7 +194,7 @@ export class StatefulSetController implements Controller {
     const namespace = set.metadata?.namespace ?? '';
     const selector = set.spec?.selector;
     const pods: Pod[] = [];
-    for (const pod of this.#pods.byIndex(byControllerUid, uid)) {
+    for (const pod of this.#pods.byIndex(controllerUidIndex, uid)) {
       if (selectorMatches(selector, pod.metadata?.labels) && isMemberOf(set, pod)) {
         pods.push(pod);
         continue;

@@ -1,7 +1,7 @@
 /**
  * `skiff server` as an operator sees it: files it writes, health and metrics, a clean SIGTERM,
  * a restart that resumes the cluster, acknowledged writes surviving `kill -9`, Events that
- * expire, and the same server on a real etcd.
+ * expire, the controllers it is told to run, and the same server on a real etcd.
  */
 import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
@@ -104,6 +104,22 @@ describe('skiff server', () => {
     const fresh = await api2.request('POST', '/api/v1/namespaces/default/configmaps', cm('after-crash'));
     assert.ok(Number(fresh.json.metadata.resourceVersion) > highest, 'the revision went on from where it was');
     api2.close();
+  });
+
+  it('runs the controllers --controllers names, as kube-controller-manager does', async () => {
+    const server = await startServer({ extraArgs: ['--kube-controller-manager-arg', 'controllers=*,-deployment-controller'] });
+    servers.push(server);
+    assert.equal((await kubectl(server, ['create', 'deployment', 'left-alone', '--image=busybox'])).code, 0);
+    assert.equal((await kubectl(server, ['create', 'job', 'runs', '--image=busybox'])).code, 0);
+    // The Job controller runs (its pod appears); the Deployment controller does not.
+    const deadline = Date.now() + 10_000;
+    let pods = '';
+    while (!/runs-/.test(pods) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+      pods = (await kubectl(server, ['get', 'pods', '-o', 'name'])).stdout;
+    }
+    assert.match(pods, /pod\/runs-/);
+    assert.equal((await kubectl(server, ['get', 'replicasets', '-o', 'name'])).stdout, '');
   });
 
   it('expires Events after the event TTL', async () => {

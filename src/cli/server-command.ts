@@ -25,7 +25,8 @@ Flags:
   --kube-apiserver-arg K=V    API server setting (repeatable); supported: min-request-timeout=SECONDS, event-ttl=DURATION
   --kube-controller-manager-arg K=V
                               controller setting (repeatable); supported: node-monitor-grace-period=DURATION,
-                              node-monitor-period=DURATION, concurrent-syncs=N, leader-elect=true|false,
+                              node-monitor-period=DURATION, concurrent-syncs=N, controllers=*,-NAME,
+                              leader-elect=true|false,
                               leader-elect-lease-duration=DURATION, leader-elect-renew-deadline=DURATION,
                               leader-elect-retry-period=DURATION (leader election is on with etcd)
   --kube-scheduler-arg K=V    scheduler setting (repeatable); supported: percentage-of-nodes-to-score=N,

@@ -3,6 +3,7 @@ export { allControllers } from './all.ts';
 export { GarbageCollector, type GarbageCollectorOptions } from './garbage-collector/garbage-collector.ts';
 export {
   ControllerManager,
+  controllerEnabled,
   defaultSettings,
   type Controller,
   type ControllerContext,

@@ -26,6 +26,11 @@ export interface ControllerSettings {
   nodeMonitorPeriodMs: number;
   /** Workers per controller (`--concurrent-*-syncs`). Default 5. */
   workers: number;
+  /**
+   * `--controllers`: which controllers run, as upstream's list — `*` for every one, a name to
+   * add one, `-name` to leave one out (`*,-cronjob-controller`). Default `['*']`.
+   */
+  controllers: string[];
 }
 
 /** The defaults of {@link ControllerSettings}. */
@@ -33,7 +38,14 @@ export const defaultSettings: ControllerSettings = {
   nodeMonitorGracePeriodMs: 50_000,
   nodeMonitorPeriodMs: 5_000,
   workers: 5,
+  controllers: ['*'],
 };
+
+/** Whether `--controllers` (upstream's syntax) enables the controller called `name`. */
+export function controllerEnabled(list: readonly string[], name: string): boolean {
+  if (list.includes(`-${name}`)) return false;
+  return list.includes(name) || list.includes('*');
+}
 
 /** A running controller. */
 export interface Controller {
@@ -75,6 +87,7 @@ export class ControllerManager {
     const settings = { ...defaultSettings, ...this.#options.settings };
     const built: Controller[] = [];
     for (const descriptor of this.#options.controllers) {
+      if (!controllerEnabled(settings.controllers, descriptor.name)) continue;
       // As upstream's: the field manager is the user agent's first segment, `kube-controller-manager`;
       // the rest names the controller, as a service account would.
       const transport = this.#options.withUserAgent?.(`kube-controller-manager/skiff (linux) system:serviceaccount:kube-system:${descriptor.name}`) ?? this.#options.transport;

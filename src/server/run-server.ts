@@ -8,7 +8,7 @@ import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { ApiServer, defaultFrontEndThreads } from '../apiserver/index.ts';
 import { Client, LeaderElector, LocalTransport } from '../client/index.ts';
-import { allControllers, ControllerManager, GarbageCollector, NamespaceController, type ControllerSettings } from '../controllers/index.ts';
+import { allControllers, controllerEnabled, ControllerManager, GarbageCollector, NamespaceController, type ControllerSettings } from '../controllers/index.ts';
 import { ensureServerCertificates, fingerprint } from '../pki/index.ts';
 import { Scheduler, schedulerArgs } from '../scheduler/index.ts';
 import { openBackend, type Backend } from '../storage/index.ts';
@@ -108,10 +108,11 @@ export async function runServer(config: ServerConfig, log: (line: string) => voi
     // The controller manager: namespace deletion, garbage collection, and the controllers of
     // src/controllers/all.ts.
     await elected('kube-controller-manager', managerElection, async () => {
-      const namespaces = new NamespaceController(local);
-      await namespaces.start();
-      const collector = new GarbageCollector(local);
-      await collector.start();
+      const enabled = (name: string) => controllerEnabled(settings.controllers ?? ['*'], name);
+      const namespaces = enabled('namespace-controller') ? new NamespaceController(local) : undefined;
+      await namespaces?.start();
+      const collector = enabled('garbage-collector-controller') ? new GarbageCollector(local) : undefined;
+      await collector?.start();
       const controllers = new ControllerManager({
         transport: local,
         withUserAgent: (userAgent) => local.withUserAgent(userAgent),
@@ -121,8 +122,8 @@ export async function runServer(config: ServerConfig, log: (line: string) => voi
       await controllers.start();
       return async () => {
         await controllers.stop();
-        collector.stop();
-        namespaces.stop();
+        collector?.stop();
+        namespaces?.stop();
       };
     });
 
@@ -209,6 +210,7 @@ function controllerSettings(args: Record<string, string>, log: (line: string) =>
     if (key === 'node-monitor-grace-period' && seconds) out.nodeMonitorGracePeriodMs = seconds * 1000;
     else if (key === 'node-monitor-period' && seconds) out.nodeMonitorPeriodMs = seconds * 1000;
     else if (key === 'concurrent-syncs' && /^[1-9][0-9]*$/.test(value)) out.workers = Number(value);
+    else if (key === 'controllers' && value !== '') out.controllers = value.split(',').map((name) => name.trim());
     else log(`skiff: --kube-controller-manager-arg ${key}=${value} is not supported; ignored`);
   }
   return out;

@@ -51,10 +51,10 @@ function echo(streams: { write?: (chunk: string) => void; end?: () => void; stop
 }
 
 describe('front-end threads', () => {
-  it('run one thread per four cores, none on one core', () => {
+  it('run one thread per four cores, two at least, none on one core', () => {
     assert.equal(defaultFrontEndThreads(1), 0);
-    assert.equal(defaultFrontEndThreads(2), 1);
-    assert.equal(defaultFrontEndThreads(8), 2);
+    assert.equal(defaultFrontEndThreads(2), 2);
+    assert.equal(defaultFrontEndThreads(12), 3);
     assert.equal(defaultFrontEndThreads(64), 4);
   });
 
@@ -107,7 +107,7 @@ describe('front-end threads', () => {
 
   it('take over from the API thread once it is busy, and close with a stream open', async () => {
     const streams: { write?: (chunk: string) => void; end?: () => void; stopped: number } = { stopped: 0 };
-    const listener = await listenScaling({ host: '127.0.0.1', port: 0, threads: 1 }, echo(streams));
+    const listener = await listenScaling({ host: '127.0.0.1', port: 0, threads: 2 }, echo(streams));
     const agent = new Agent({ keepAlive: true, maxSockets: 4 });
     try {
       const port = listener.address.port;

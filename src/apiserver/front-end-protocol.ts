@@ -40,7 +40,8 @@ export type ToFrontEnd =
   | { t: 'response'; id: number; status: number; contentType: string; body: string | Uint8Array | undefined; warnings: string[] | undefined }
   /** The answer to `id` is an event stream: its head now, its chunks and end in later messages. */
   | { t: 'stream'; id: number; status: number; contentType: string; warnings: string[] | undefined }
-  | { t: 'chunk'; id: number; chunk: string | Uint8Array }
+  /** One chunk for several streams: a watch event goes to every watcher as the same bytes. */
+  | { t: 'chunk'; ids: number[]; chunk: string | Uint8Array }
   | { t: 'end'; id: number }
   | { t: 'close' };
 
@@ -61,15 +62,25 @@ export class Outbox<M> {
     this.#port = port;
   }
 
-  push(message: M): void {
-    if (this.#queued.length === 0) setImmediate(this.#flush);
-    this.#queued.push(message);
+  #flushed: (() => void) | undefined;
+
+  /** Queues `message`; returns its place in the batch (see {@link onFlush}). */
+  push(message: M): number {
     if (this.#queued.length >= MAX_BATCH) this.#flush();
+    if (this.#queued.length === 0) setImmediate(this.#flush);
+    return this.#queued.push(message) - 1;
+  }
+
+  /** Calls `callback` once each batch has left: its messages may not change after, and places
+   * count from 0 again. */
+  onFlush(callback: () => void): void {
+    this.#flushed = callback;
   }
 
   readonly #flush = (): void => {
     const batch = this.#queued;
     this.#queued = [];
     if (batch.length > 0) this.#port.postMessage(batch);
+    this.#flushed?.();
   };
 }

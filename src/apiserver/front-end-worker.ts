@@ -85,11 +85,13 @@ function receive(message: ToFrontEnd): void {
       return;
     }
     case 'chunk': {
-      const relay = streams.get(message.id);
-      // The client left before this chunk arrived; the API thread has been told.
-      if (!relay) return;
-      if (relay.write) relay.write(message.chunk);
-      else relay.queued.push(message.chunk);
+      for (const id of message.ids) {
+        const relay = streams.get(id);
+        // The client left before this chunk arrived; the API thread has been told.
+        if (!relay) continue;
+        if (relay.write) relay.write(message.chunk);
+        else relay.queued.push(message.chunk);
+      }
       return;
     }
     case 'end': {

@@ -105,6 +105,52 @@ describe('front-end threads', () => {
     }
   });
 
+  it('keep each stream in order when streams share chunks', async () => {
+    const line = Buffer.from('shared\n');
+    const writers: ((chunk: string | Uint8Array) => void)[] = [];
+    const handle = async (r: ApiRequest): Promise<ApiResponse> => {
+      // The second stream starts in the turn in which the first is sent `line`, and sends it too.
+      if (r.path === '/second') writers[0]!(line);
+      return {
+        status: 200,
+        contentType: 'application/json',
+        stream: {
+          start(write) {
+            writers.push(write);
+            if (r.path === '/second') write(line);
+            write(`${r.path} ready\n`);
+            return () => undefined;
+          },
+        },
+      };
+    };
+    const listener = await listenInThreads({ host: '127.0.0.1', port: 0, threads: 1 }, handle);
+    const read = (path: string, until: string) =>
+      new Promise<string>((resolve, reject) => {
+        let text = '';
+        const req = request({ host: '127.0.0.1', port: listener.address.port, path }, (res) => {
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => {
+            text += chunk;
+            if (text.endsWith(until)) {
+              req.destroy();
+              resolve(text);
+            }
+          });
+        });
+        req.on('error', (error) => (text.endsWith(until) ? undefined : reject(error)));
+        req.end();
+      });
+    try {
+      const first = read('/first', 'shared\n');
+      for (let i = 0; i < 100 && writers.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(await read('/second', '/second ready\n'), 'shared\n/second ready\n');
+      assert.equal(await first, '/first ready\nshared\n');
+    } finally {
+      await listener.close();
+    }
+  });
+
   it('take over from the API thread once it is busy, and close with a stream open', async () => {
     const streams: { write?: (chunk: string) => void; end?: () => void; stopped: number } = { stopped: 0 };
     const listener = await listenScaling({ host: '127.0.0.1', port: 0, threads: 2 }, echo(streams));

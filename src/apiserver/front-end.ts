@@ -51,6 +51,13 @@ class FrontEnd {
   readonly #handle: (request: ApiRequest) => Promise<ApiResponse>;
   /** Stop functions of the streams this thread's clients are reading. */
   readonly #streams = new Map<number, () => void>();
+  /**
+   * This batch's chunk messages by chunk (watchers of one event share its bytes and message),
+   * with their places; and the place of each stream's latest message in the batch. A stream
+   * joins a chunk message only placed after its latest one, so its messages keep their order.
+   */
+  #chunks = new Map<string | Uint8Array, { ids: number[]; at: number }>();
+  #latest = new Map<number, number>();
   readonly listening: Promise<AddressInfo>;
   #closed: (() => void) | undefined;
 
@@ -58,6 +65,10 @@ class FrontEnd {
     this.#handle = handle;
     this.worker = new Worker(WORKER_URL, { workerData: settings });
     this.#outbox = new Outbox(this.worker);
+    this.#outbox.onFlush(() => {
+      if (this.#chunks.size > 0) this.#chunks = new Map();
+      if (this.#latest.size > 0) this.#latest = new Map();
+    });
     this.listening = new Promise((resolve, reject) => {
       const onExit = (code: number) => reject(new Error(`the front-end thread exited with code ${code} before listening`));
       this.worker.once('exit', onExit);
@@ -120,10 +131,21 @@ class FrontEnd {
       this.#outbox.push({ t: 'response', id, status: response.status, contentType: response.contentType, body: response.body, warnings });
       return;
     }
-    this.#outbox.push({ t: 'stream', id, status: response.status, contentType: response.contentType, warnings });
+    this.#latest.set(id, this.#outbox.push({ t: 'stream', id, status: response.status, contentType: response.contentType, warnings }));
     let ended = false;
     const stop = response.stream.start(
-      (chunk) => this.#outbox.push({ t: 'chunk', id, chunk }),
+      (chunk) => {
+        const shared = this.#chunks.get(chunk);
+        if (shared && shared.at > (this.#latest.get(id) ?? -1)) {
+          shared.ids.push(id);
+          this.#latest.set(id, shared.at);
+          return;
+        }
+        const message = { t: 'chunk' as const, ids: [id], chunk };
+        const at = this.#outbox.push(message);
+        this.#chunks.set(chunk, { ids: message.ids, at });
+        this.#latest.set(id, at);
+      },
       () => {
         ended = true;
         this.#streams.delete(id);

@@ -6,13 +6,11 @@
  * Starts `skiff server` and `skiff sim`, applies a Deployment (default maxSurge/maxUnavailable
  * 25%) and measures (1) apply until every replica is available and (2) a template change until
  * the rollout is complete (all replicas updated and available, old ReplicaSet at zero), polling
- * the Deployment's status every 50 ms. While the server runs no scheduler, a client-side binder
- * (the tests' stand-in) places pods round robin, so its cost is part of the figures.
+ * the Deployment's status every 50 ms. The server's scheduler places the pods.
  */
 import type { Deployment } from 'kubernetes-types/apps/v1.js';
 import { Client, HttpTransport, kinds } from '../src/client/index.ts';
 import { cleanup, startServer } from '../test/helpers/cluster.ts';
-import { startPodBinder } from '../test/helpers/pod-binder.ts';
 import { startSim } from '../test/helpers/sim.ts';
 
 const replicas = Number(process.argv[2] ?? 1000);
@@ -20,7 +18,6 @@ const nodes = Number(process.argv[3] ?? 100);
 
 const server = await startServer();
 const sim = await startSim(server, { nodes, maxGracePeriod: '0s' });
-const binder = await startPodBinder(server, sim.nodes);
 const transport = HttpTransport.fromKubeconfig(server.kubeconfig, { userAgent: 'bench-rollout' });
 const deployments = new Client(transport).resource(kinds.deployments);
 
@@ -57,7 +54,6 @@ try {
   console.log(`| create → all available | ${(created / 1000).toFixed(1)} s |`);
   console.log(`| rolling update (25%/25%) → complete | ${(rolled / 1000).toFixed(1)} s |`);
 } finally {
-  binder.stop();
   transport.close();
   await sim.stop();
   await cleanup(server);

@@ -3,8 +3,7 @@
  * nodes (`skiff sim`): rollout status, rolling updates within maxSurge/maxUnavailable (checked on
  * every ReplicaSet change a watch sees), history with change-cause, undo (to a revision),
  * pause/resume, restart, proportional scaling mid-rollout, Recreate, the progress deadline, and
- * deletion through the garbage collector. Until the scheduler lands, a test-side binder places
- * pods on the nodes; pods that must never become ready carry a readiness gate nobody sets.
+ * deletion through the garbage collector. The server's scheduler places the pods.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -12,25 +11,21 @@ import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { Event, Pod } from 'kubernetes-types/core/v1.js';
 import { Client, controllerOf, HttpTransport, kinds } from '../src/client/index.ts';
 import { cleanup, kubectl, startServer, type TestServer } from './helpers/cluster.ts';
-import { startPodBinder, type PodBinder } from './helpers/pod-binder.ts';
 import { startSim, type TestSim } from './helpers/sim.ts';
 
 let server: TestServer;
 let sim: TestSim;
-let binder: PodBinder;
 let transport: HttpTransport;
 let client: Client;
 
 before(async () => {
   server = await startServer();
   sim = await startSim(server, { nodes: 3, maxGracePeriod: '0s' });
-  binder = await startPodBinder(server, sim.nodes);
   transport = HttpTransport.fromKubeconfig(server.kubeconfig, { userAgent: 'deployment-test' });
   client = new Client(transport);
 });
 
 after(async () => {
-  binder?.stop();
   transport?.close();
   await sim?.stop();
   await cleanup(server);

@@ -1,7 +1,7 @@
 /**
  * The ReplicaSet controller against a real `skiff server`, simulated nodes (`skiff sim`) and the
  * real kubectl: replicas kept, scale-down order, adoption and release, status fields, and
- * creation failures. Until the scheduler lands, a test-side binder places pods on the nodes.
+ * creation failures.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -9,25 +9,21 @@ import type { ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { Event, Pod } from 'kubernetes-types/core/v1.js';
 import { Client, HttpTransport, kinds } from '../src/client/index.ts';
 import { cleanup, kubectl, startServer, type TestServer } from './helpers/cluster.ts';
-import { startPodBinder, type PodBinder } from './helpers/pod-binder.ts';
 import { startSim, type TestSim } from './helpers/sim.ts';
 
 let server: TestServer;
 let sim: TestSim;
-let binder: PodBinder;
 let transport: HttpTransport;
 let client: Client;
 
 before(async () => {
   server = await startServer();
   sim = await startSim(server, { nodes: 2, maxGracePeriod: '0s' });
-  binder = await startPodBinder(server, sim.nodes);
   transport = HttpTransport.fromKubeconfig(server.kubeconfig, { userAgent: 'replicaset-test' });
   client = new Client(transport);
 });
 
 after(async () => {
-  binder?.stop();
   transport?.close();
   await sim?.stop();
   await cleanup(server);

@@ -31,7 +31,10 @@ const LIST_OPS: Record<number, number> = { 1: 50, 10: 100, 100: 200 };
 const LIST_SIZE = 1000;
 /** No phase issues new requests after this long, whatever its count (bounds the run time). */
 const PHASE_DEADLINE_MS = 15_000;
-const WARMUP_OPS = 500;
+/** Warm-up at 100 clients: long enough (over a second of saturation) for the server to start
+ * its front-end threads, so every measured phase sees the server as it runs under load. */
+const WARMUP_OPS = 5000;
+const WARMUP_CLIENTS = 100;
 /** Other processes using more than this many cores during a phase make its figures suspect. */
 const NOISY = 0.25;
 /** Length of each `wrk` phase, and its connections. */
@@ -260,7 +263,7 @@ await runBench(
     console.error(`skiff server pid ${pid} at ${server.url}; warming up…`);
 
     // Warm the JIT on both sides with the same requests the phases make; results are dropped.
-    await singleObjectPhases(credentials, pid, 'bench-warmup', 10, WARMUP_OPS);
+    await singleObjectPhases(credentials, pid, 'bench-warmup', WARMUP_CLIENTS, WARMUP_OPS);
 
     const results: PhaseResult[] = [];
     for (const clients of LEVELS) {
@@ -378,7 +381,7 @@ await runBench(
       `\nObjects: ConfigMaps of ~${listSize.objectBytes} bytes of JSON; a list of ${LIST_SIZE} is ` +
         `${(listSize.bytes / 2 ** 20).toFixed(2)} MiB. Requests per single-object phase at 1/10/100 clients: ` +
         `${LEVELS.map((l) => SINGLE_OPS[l]!.toLocaleString('en-US')).join(' / ')} ` +
-        `(each phase stops issuing after ${PHASE_DEADLINE_MS / 1000} s); after a ${WARMUP_OPS}-request warm-up. ` +
+        `(each phase stops issuing after ${PHASE_DEADLINE_MS / 1000} s); after a warm-up of ${WARMUP_OPS.toLocaleString('en-US')} requests of each kind at ${WARMUP_CLIENTS} clients. ` +
         `Run took ${((performance.now() - began) / 1000).toFixed(0)} s.`,
     );
   },

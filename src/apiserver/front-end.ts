@@ -8,11 +8,13 @@
  * answers with the response or, for watches, the stream's chunks as they come. Node cannot
  * hand a TLS connection from one thread to another, so streams are relayed, not handed over.
  *
- * A front-end thread costs about 18 MiB of memory, which an idle server should not pay: the
- * API thread listens by itself (SO_REUSEPORT) until requests arrive at more than
- * {@link BUSY_REQUESTS_PER_SECOND} a second; then the front-end threads bind the same port, the
- * API thread stops accepting, and its keep-alive connections close after their next answer
- * (`Connection: close`), so their clients reconnect to the front-end threads.
+ * A front-end thread costs about 18 MiB of memory, which an idle server should not pay, and a
+ * hand-off between threads adds a little latency, which a lightly loaded one need not pay: the
+ * API thread listens by itself (SO_REUSEPORT) until, over one second, its event loop was busy
+ * more than {@link BUSY_UTILIZATION} of the time while serving at least
+ * {@link BUSY_REQUESTS_PER_SECOND} network requests. Then the front-end threads bind the same
+ * port, the API thread stops accepting, and its keep-alive connections close after their next
+ * answer (`Connection: close`), so their clients reconnect to the front-end threads.
  *
  * Contract: the same as `listen` of `listener.ts` — the same answers, the same 3 MiB cap, the
  * same watch behaviour (a stream stops when its client goes away; `close()` ends every stream
@@ -27,8 +29,9 @@ import type { ApiRequest, ApiResponse } from '../client/index.ts';
 import { Outbox, type FrontEndSettings, type ToApi, type ToFrontEnd } from './front-end-protocol.ts';
 import { listen, type Listener, type ListenOptions } from './listener.ts';
 
-/** Requests a second through the API thread's own listener that make front-end threads worth
- * their memory. */
+/** Share of a second the API thread's event loop must be busy for front-end threads to start. */
+export const BUSY_UTILIZATION = 0.75;
+/** Network requests a second that must come with that, so that the busy-ness is theirs. */
 export const BUSY_REQUESTS_PER_SECOND = 200;
 
 const WORKER_URL = new URL('./front-end-worker.ts', import.meta.url);
@@ -185,8 +188,12 @@ export async function listenScaling(options: ListenOptions, handle: (request: Ap
   let fronts: Listener | undefined;
   let starting: Promise<void> | undefined;
   let closing = false;
+  let loop = performance.eventLoopUtilization();
   const monitor = setInterval(() => {
-    if (requests >= BUSY_REQUESTS_PER_SECOND) {
+    const now = performance.eventLoopUtilization();
+    const busy = performance.eventLoopUtilization(now, loop).utilization;
+    loop = now;
+    if (requests >= BUSY_REQUESTS_PER_SECOND && busy > BUSY_UTILIZATION) {
       clearInterval(monitor);
       starting = (async () => {
         try {

@@ -37,14 +37,15 @@ export const BUSY_REQUESTS_PER_SECOND = 200;
 const WORKER_URL = new URL('./front-end-worker.ts', import.meta.url);
 
 /**
- * Front-end threads worth running on this machine: one per four cores, at least two and at
- * most four. Two beat one even on two cores: the 100 clients of a benchmark then come in two
- * groups whose TLS work overlaps the API thread's work instead of alternating with it
- * (measured on two cores: ~5,300 against ~4,100 creates/s). None on a single core, where a
- * thread would only add hand-offs.
+ * Front-end threads worth running on this machine: one per four cores, at least one and at
+ * most four — the API thread stays the bottleneck and must keep a core to itself. On two cores
+ * a second front-end thread helps only when the clients are elsewhere: with a load generator
+ * as hungry as the server on the same cores, the API thread then loses its core and creates
+ * fall from ~3,300/s to ~1,500/s (while `wrk`, which needs little, gains ~20%). None on a
+ * single core, where a thread would only add hand-offs.
  */
 export function defaultFrontEndThreads(cores: number = availableParallelism()): number {
-  return cores <= 1 ? 0 : Math.min(4, Math.max(2, Math.floor(cores / 4)));
+  return cores <= 1 ? 0 : Math.min(4, Math.max(1, Math.floor(cores / 4)));
 }
 
 /** One front-end thread, seen from the API thread. */

@@ -1,0 +1,722 @@
+/**
+ * `ContainerRuntime` over an OCI runtime binary (runc; crun takes the same command line), CNI
+ * plugins and overlayfs. State lives in files under `stateDir`, so a new instance (the agent
+ * after `kill -9`) takes over running containers; each running container has a detached Perl
+ * shim (see shim.ts) that holds its pipes, writes its log and records its exit.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { type FSWatcher, createReadStream, existsSync, readFileSync, watch } from 'node:fs';
+import { mkdir, open, readFile, readdir, readlink, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { dirname, join } from 'node:path';
+import { Duplex, PassThrough, type Writable } from 'node:stream';
+import type {
+  AttachOptions, ContainerConfig, ContainerExitEvent, ContainerFilter, ContainerRuntime, ContainerStats,
+  ContainerStatus, ExecOptions, ExecSyncResult, RuntimeVersion, SandboxConfig, SandboxStatus, StreamHandle,
+} from '../container-runtime.ts';
+import { ExecTimeoutError, InvalidStateError, NotFoundError, StartError } from '../errors.ts';
+import { type CgroupMounts, createPodCgroup, oomCounterFile, podCgroupPath, readCgroupMounts, readCgroupStats, removeCgroup } from './cgroups.ts';
+import { type CniConfList, CniNetwork } from './cni.ts';
+import { run, runOk } from './command.ts';
+import { buildSpec } from './oci-spec.ts';
+import { createNamespaces, destroyNamespaces, sandboxPaths, writeNetworkFiles } from './sandbox.ts';
+import { PRCTL_SYSCALL, SHIM_SOURCE } from './shim.ts';
+
+/** Options of `RuncRuntime`. */
+export interface RuncRuntimeOptions {
+  /** Directory for sandbox and container records, bundles and rootfs mounts. */
+  stateDir: string;
+  /** The OCI runtime binary: `runc` (default) or `crun` (same command line). */
+  runtimePath?: string;
+  /** The OCI runtime's `--root`; default `/run/skiff/<runtime name>`. */
+  runtimeRoot?: string;
+  /** The pod network (see `bridgeConfList`). Required unless every pod uses hostNetwork. */
+  network?: CniConfList;
+  /** CNI plugin directory; default `/usr/lib/cni`. */
+  cniBinDir?: string;
+  /** Where the conflist is written for operators; default `<stateDir>/cni/net.d`. */
+  cniConfDir?: string;
+  /** Root of the pod cgroups in every hierarchy; default `/kubepods`. */
+  cgroupRoot?: string;
+  /** Clock (ms since the epoch); default `Date.now`. */
+  now?: () => number;
+}
+
+interface SandboxRecord {
+  id: string;
+  config: SandboxConfig;
+  createdAt: number;
+  state: 'ready' | 'notready';
+  ips: string[];
+  cgroupPath: string;
+}
+
+interface ContainerRecord {
+  id: string;
+  sandboxId: string;
+  config: ContainerConfig;
+  createdAt: number;
+  cgroupsPath: string;
+  startedAt?: number;
+  pid?: number;
+  /** /proc/<pid>/stat start time, to tell the container from a recycled pid. */
+  pidStart?: string;
+  shimPid?: number;
+  exit?: { exitCode: number; reason: string; message: string; finishedAt: number };
+}
+
+const newId = () => randomBytes(16).toString('hex');
+
+function procStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+function alive(pid: number | undefined, start?: string): boolean {
+  if (!pid) return false;
+  const s = procStartTime(pid);
+  return s !== undefined && (start === undefined || s === start);
+}
+
+/** The runc (or crun) implementation of `ContainerRuntime`. */
+export class RuncRuntime implements ContainerRuntime {
+  readonly #stateDir: string;
+  readonly #runtime: string;
+  readonly #root: string;
+  readonly #cni: CniNetwork | null;
+  readonly #cniConfDir: string;
+  readonly #cgroupRoot: string;
+  readonly #now: () => number;
+  readonly #cgroups: CgroupMounts;
+  readonly #listeners = new Set<(e: ContainerExitEvent) => void>();
+  readonly #exitWaiters = new Map<string, Set<() => void>>();
+  readonly #locks = new Map<string, Promise<unknown>>();
+  #watcher: FSWatcher | null = null;
+  #ready: Promise<void>;
+
+  constructor(options: RuncRuntimeOptions) {
+    this.#stateDir = options.stateDir;
+    this.#runtime = options.runtimePath ?? 'runc';
+    const runtimeName = this.#runtime.split('/').pop()!;
+    this.#root = options.runtimeRoot ?? `/run/skiff/${runtimeName}`;
+    this.#cni = options.network ? new CniNetwork(options.network, { binDir: options.cniBinDir, cacheDir: join(this.#stateDir, 'cni', 'results') }) : null;
+    this.#cniConfDir = options.cniConfDir ?? join(this.#stateDir, 'cni', 'net.d');
+    this.#cgroupRoot = options.cgroupRoot ?? '/kubepods';
+    this.#now = options.now ?? Date.now;
+    this.#cgroups = readCgroupMounts();
+    this.#ready = this.#init();
+  }
+
+  async #init(): Promise<void> {
+    for (const d of ['sandboxes', 'containers', 'exits']) await mkdir(join(this.#stateDir, d), { recursive: true });
+    await mkdir(this.#root, { recursive: true });
+    if (this.#cni) await this.#cni.writeConfList(this.#cniConfDir);
+    // Why inotify on one directory: every shim writes its exit file there, so exits cost no polling.
+    this.#watcher = watch(join(this.#stateDir, 'exits'), (_event, name) => {
+      if (name && !name.endsWith('.tmp')) void this.#onExitFile(name.toString());
+    });
+    // Exits that happened while no instance was running.
+    for (const name of await readdir(join(this.#stateDir, 'exits'))) if (!name.endsWith('.tmp')) await this.#onExitFile(name);
+  }
+
+  // ---- records -------------------------------------------------------------------------------
+
+  #sandboxDir(id: string) { return join(this.#stateDir, 'sandboxes', id); }
+  #containerDir(id: string) { return join(this.#stateDir, 'containers', id); }
+  #exitFile(id: string) { return join(this.#stateDir, 'exits', id); }
+
+  async #writeJson(file: string, value: unknown): Promise<void> {
+    // Why a unique temporary name: two instances (old and restarted agent) may write at once.
+    const tmp = `${file}.${newId()}.tmp`;
+    await writeFile(tmp, JSON.stringify(value));
+    await rename(tmp, file);
+  }
+
+  async #sandbox(id: string): Promise<SandboxRecord> {
+    try {
+      return JSON.parse(await readFile(join(this.#sandboxDir(id), 'sandbox.json'), 'utf8')) as SandboxRecord;
+    } catch {
+      throw new NotFoundError('sandbox', id);
+    }
+  }
+
+  async #container(id: string): Promise<ContainerRecord> {
+    try {
+      return JSON.parse(await readFile(join(this.#containerDir(id), 'container.json'), 'utf8')) as ContainerRecord;
+    } catch {
+      throw new NotFoundError('container', id);
+    }
+  }
+
+  #saveContainer(rec: ContainerRecord) { return this.#writeJson(join(this.#containerDir(rec.id), 'container.json'), rec); }
+  #saveSandbox(rec: SandboxRecord) { return this.#writeJson(join(this.#sandboxDir(rec.id), 'sandbox.json'), rec); }
+
+  /** Serializes operations on one id. */
+  #locked<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.#locks.get(id) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    const tail = next.catch(() => {});
+    this.#locks.set(id, tail);
+    void tail.then(() => { if (this.#locks.get(id) === tail) this.#locks.delete(id); });
+    return next;
+  }
+
+  // ---- exits -------------------------------------------------------------------------------
+
+  async #onExitFile(id: string): Promise<void> {
+    let text: string;
+    try {
+      text = await readFile(this.#exitFile(id), 'utf8');
+    } catch {
+      return;
+    }
+    try {
+      await this.#onExit(id, text);
+    } finally {
+      for (const w of this.#exitWaiters.get(id) ?? []) w();
+      this.#exitWaiters.delete(id);
+    }
+  }
+
+  #onExit(id: string, text: string): Promise<void> {
+    return this.#locked(id, async () => {
+      let rec: ContainerRecord;
+      try {
+        rec = await this.#container(id);
+      } catch {
+        return;
+      }
+      if (rec.exit) return;
+      const [code, oom, finished] = text.trim().split(' ').map(Number) as [number, number, number];
+      const startError = rec.pid === undefined;
+      rec.exit = {
+        exitCode: code,
+        reason: startError ? 'StartError' : oom ? 'OOMKilled' : code === 0 ? 'Completed' : 'Error',
+        message: startError ? await this.#lastLogLine(rec) : '',
+        finishedAt: finished,
+      };
+      await this.#saveContainer(rec);
+      const event: ContainerExitEvent = { id, sandboxId: rec.sandboxId, exitCode: code, reason: rec.exit.reason, finishedAt: finished };
+      for (const l of this.#listeners) l(event);
+    });
+  }
+
+  async #lastLogLine(rec: ContainerRecord): Promise<string> {
+    try {
+      const lines = (await readFile(join(this.#containerDir(rec.id), 'runtime.log'), 'utf8')).trim().split('\n');
+      const last = JSON.parse(lines.at(-1) ?? '{}') as { msg?: string };
+      return last.msg ?? '';
+    } catch {
+      return '';
+    }
+  }
+
+  /** Resolves when the container's exit has been recorded (or at once if it has). */
+  #waitExit(id: string, timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const done = (v: boolean) => { clearTimeout(timer); set.delete(waiter); resolve(v); };
+      const waiter = () => done(true);
+      const set = this.#exitWaiters.get(id) ?? new Set();
+      set.add(waiter);
+      this.#exitWaiters.set(id, set);
+      const timer = setTimeout(() => done(false), timeoutMs);
+      // A watch for as long as the container runs (attach) must not keep the process alive.
+      if (timeoutMs > 86_400_000) timer.unref();
+      // The exit may have been recorded before the waiter was registered.
+      void this.#container(id).then((r) => { if (r.exit) done(true); }, () => done(true));
+      void (async () => { if (existsSync(this.#exitFile(id))) await this.#onExitFile(id); })();
+    });
+  }
+
+  // ---- version -----------------------------------------------------------------------------
+
+  async version(): Promise<RuntimeVersion> {
+    const out = await runOk(this.#runtime, ['--version']);
+    const m = /version\s+(\S+)/.exec(out);
+    return { runtimeName: this.#runtime.split('/').pop()!, runtimeVersion: m?.[1] ?? 'unknown', runtimeApiVersion: 'v1' };
+  }
+
+  // ---- sandboxes ---------------------------------------------------------------------------
+
+  async runPodSandbox(config: SandboxConfig): Promise<string> {
+    await this.#ready;
+    if (!config.hostNetwork && !this.#cni) throw new TypeError('runPodSandbox: no pod network configured (options.network) for a pod without hostNetwork');
+    const id = newId();
+    const paths = sandboxPaths(this.#sandboxDir(id));
+    const rec: SandboxRecord = { id, config, createdAt: this.#now(), state: 'notready', ips: [], cgroupPath: podCgroupPath(this.#cgroupRoot, config) };
+    await mkdir(paths.dir, { recursive: true });
+    await this.#saveSandbox(rec);
+    try {
+      await createNamespaces(paths, config);
+      if (!config.hostNetwork) {
+        await this.#cni!.loopbackUp(id, paths.netns);
+        const result = await this.#cni!.add(id, paths.netns, config.portMappings);
+        rec.ips = (result.ips ?? []).map((ip) => ip.address.split('/')[0]!);
+      }
+      await writeNetworkFiles(paths, config, rec.ips);
+      await createPodCgroup(this.#cgroups, rec.cgroupPath, config.resources, config.qosClass);
+      rec.state = 'ready';
+      await this.#saveSandbox(rec);
+      return id;
+    } catch (err) {
+      await this.#teardownSandbox(rec).catch(() => {});
+      await rm(paths.dir, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  async #teardownSandbox(rec: SandboxRecord): Promise<void> {
+    const paths = sandboxPaths(this.#sandboxDir(rec.id));
+    if (!rec.config.hostNetwork && this.#cni) await this.#cni.del(rec.id, paths.netns);
+    await destroyNamespaces(paths);
+  }
+
+  async podSandboxStatus(id: string): Promise<SandboxStatus> {
+    await this.#ready;
+    const rec = await this.#sandbox(id);
+    const paths = sandboxPaths(this.#sandboxDir(id));
+    return {
+      id,
+      config: rec.config,
+      state: rec.state,
+      createdAt: rec.createdAt,
+      ips: rec.state === 'ready' ? rec.ips : [],
+      netnsPath: rec.config.hostNetwork ? '/proc/1/ns/net' : paths.netns,
+      hostsPath: paths.hosts,
+      resolvConfPath: paths.resolvConf,
+      hostnamePath: paths.hostname,
+    };
+  }
+
+  async stopPodSandbox(id: string): Promise<void> {
+    await this.#ready;
+    let rec: SandboxRecord;
+    try {
+      rec = await this.#sandbox(id);
+    } catch {
+      return;
+    }
+    for (const c of await this.listContainers({ sandboxId: id })) {
+      if (c.state === 'running') await this.stopContainer(c.id, 0);
+    }
+    await this.#locked(`sandbox:${id}`, async () => {
+      if (rec.state === 'notready') return;
+      await this.#teardownSandbox(rec);
+      rec.state = 'notready';
+      await this.#saveSandbox(rec);
+    });
+  }
+
+  async removePodSandbox(id: string): Promise<void> {
+    await this.#ready;
+    let rec: SandboxRecord;
+    try {
+      rec = await this.#sandbox(id);
+    } catch {
+      return;
+    }
+    for (const c of await this.listContainers({ sandboxId: id })) await this.removeContainer(c.id);
+    await this.#locked(`sandbox:${id}`, async () => {
+      if (rec.state === 'ready') await this.#teardownSandbox(rec);
+      else await destroyNamespaces(sandboxPaths(this.#sandboxDir(id)));
+      await removeCgroup(this.#cgroups, rec.cgroupPath);
+      await rm(this.#sandboxDir(id), { recursive: true, force: true });
+    });
+  }
+
+  async listPodSandboxes(): Promise<SandboxStatus[]> {
+    await this.#ready;
+    const out: SandboxStatus[] = [];
+    for (const id of await readdir(join(this.#stateDir, 'sandboxes'))) {
+      try {
+        out.push(await this.podSandboxStatus(id));
+      } catch {
+        // removed meanwhile
+      }
+    }
+    return out;
+  }
+
+  // ---- containers --------------------------------------------------------------------------
+
+  async createContainer(sandboxId: string, config: ContainerConfig): Promise<string> {
+    await this.#ready;
+    const sandbox = await this.#sandbox(sandboxId);
+    if (sandbox.state !== 'ready') throw new InvalidStateError(`Cannot create container "${config.name}": sandbox "${sandboxId}" is not ready`);
+    if (config.layers.length === 0) throw new TypeError(`container "${config.name}": no image layers`);
+    const id = newId();
+    const dir = this.#containerDir(id);
+    const rootfs = join(dir, 'rootfs');
+    const paths = sandboxPaths(this.#sandboxDir(sandboxId));
+    const cgroupsPath = `${sandbox.cgroupPath}/${id}`;
+    for (const d of ['rootfs', 'upper', 'work']) await mkdir(join(dir, d), { recursive: true });
+    try {
+      // overlayfs lists lowerdirs top first; the caller gives them bottom first.
+      const lower = [...config.layers].reverse().join(':');
+      await runOk('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${lower},upperdir=${join(dir, 'upper')},workdir=${join(dir, 'work')}`, rootfs]);
+      const spec = buildSpec(config, {
+        rootfs,
+        cgroupsPath,
+        sandboxSysctls: sandbox.config.sysctls,
+        namespaces: {
+          net: sandbox.config.hostNetwork ? null : paths.netns,
+          ipc: paths.ipc,
+          uts: paths.uts,
+          shm: paths.shm,
+          hosts: paths.hosts,
+          resolvConf: paths.resolvConf,
+          hostname: paths.hostname,
+        },
+      });
+      await writeFile(join(dir, 'config.json'), JSON.stringify(spec));
+      await mkdir(dirname(config.logPath), { recursive: true });
+      if (config.stdin) await runOk('mkfifo', ['-m', '0600', join(dir, 'stdin')]);
+      await this.#saveContainer({ id, sandboxId, config, createdAt: this.#now(), cgroupsPath });
+      return id;
+    } catch (err) {
+      await run('umount', [rootfs]);
+      await rm(dir, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  async startContainer(id: string): Promise<void> {
+    await this.#ready;
+    await this.#locked(id, async () => {
+      const rec = await this.#container(id);
+      if (rec.startedAt !== undefined || rec.exit) throw new InvalidStateError(`Cannot start container "${id}": already started`);
+      const dir = this.#containerDir(id);
+      const args = [
+        '-e', SHIM_SOURCE, '--',
+        String(PRCTL_SYSCALL[process.arch] ?? 157), this.#runtime, this.#root, id, dir, rec.config.logPath, this.#exitFile(id),
+        join(dir, 'pid'), oomCounterFile(this.#cgroups, rec.cgroupsPath), rec.config.tty ? '1' : '0',
+        rec.config.stdin ? join(dir, 'stdin') : '-', join(dir, 'runtime.log'),
+      ];
+      const shimErr = await open(join(dir, 'shim.log'), 'a');
+      // Why detached: the shim gets its own session, so it (and the container) outlive the agent.
+      const shim = spawn('perl', args, { detached: true, stdio: ['ignore', 'pipe', shimErr.fd] });
+      await shimErr.close();
+      rec.startedAt = this.#now();
+      const line = await new Promise<string>((resolve) => {
+        let buf = '';
+        shim.stdout!.on('data', (d: Buffer) => {
+          buf += d.toString();
+          if (buf.includes('\n')) resolve(buf.split('\n')[0]!);
+        });
+        shim.stdout!.on('end', () => resolve(buf.split('\n')[0] ?? ''));
+        shim.on('error', (e) => resolve(`error ${e.message}`));
+      });
+      shim.stdout!.destroy();
+      shim.unref();
+      rec.shimPid = shim.pid;
+      if (!line.startsWith('ok ')) {
+        const message = line.startsWith('error ') ? line.slice(6) : `shim failed: ${readFileSync(join(dir, 'shim.log'), 'utf8').slice(-500)}`;
+        rec.exit = { exitCode: 128, reason: 'StartError', message, finishedAt: this.#now() };
+        await this.#saveContainer(rec);
+        throw new StartError(id, message);
+      }
+      rec.pid = Number(line.slice(3));
+      rec.pidStart = procStartTime(rec.pid);
+      await this.#saveContainer(rec);
+    });
+  }
+
+  async stopContainer(id: string, timeoutSeconds: number): Promise<void> {
+    await this.#ready;
+    let rec: ContainerRecord;
+    try {
+      rec = await this.#container(id);
+    } catch {
+      return;
+    }
+    if (rec.exit || rec.startedAt === undefined) return;
+    const signal = (rec.config.stopSignal ?? 'SIGTERM').replace(/^SIG/, '');
+    if (timeoutSeconds > 0) {
+      await run(this.#runtime, ['--root', this.#root, 'kill', id, signal]);
+      if (await this.#waitExit(id, timeoutSeconds * 1000)) return;
+    }
+    await run(this.#runtime, ['--root', this.#root, 'kill', '--all', id, 'KILL']);
+    if (!(await this.#waitExit(id, 10_000))) {
+      // The shim is gone (it was killed): nobody will report the exit; record it ourselves.
+      const current = await this.#container(id);
+      if (!current.exit && !alive(current.pid, current.pidStart)) {
+        current.exit = { exitCode: 137, reason: 'Error', message: 'exit status lost: the container shim is gone', finishedAt: this.#now() };
+        await this.#saveContainer(current);
+      }
+    }
+  }
+
+  async removeContainer(id: string): Promise<void> {
+    await this.#ready;
+    let rec: ContainerRecord;
+    try {
+      rec = await this.#container(id);
+    } catch {
+      return;
+    }
+    const status = await this.containerStatus(id);
+    if (status.state === 'running') await this.stopContainer(id, 0);
+    await this.#locked(id, async () => {
+      await run(this.#runtime, ['--root', this.#root, 'delete', '--force', id]);
+      await removeCgroup(this.#cgroups, rec.cgroupsPath);
+      const rootfs = join(this.#containerDir(id), 'rootfs');
+      for (let i = 0; i < 4; i++) if ((await run('umount', [rootfs])).code !== 0) break;
+      await rm(this.#containerDir(id), { recursive: true, force: true });
+      await rm(this.#exitFile(id), { force: true });
+    });
+  }
+
+  async containerStatus(id: string): Promise<ContainerStatus> {
+    await this.#ready;
+    const rec = await this.#container(id);
+    let state: ContainerStatus['state'] = 'created';
+    let exit = rec.exit;
+    if (!exit && rec.startedAt !== undefined) {
+      if (existsSync(this.#exitFile(id))) {
+        await this.#onExitFile(id);
+        exit = (await this.#container(id)).exit;
+      } else if (!alive(rec.pid, rec.pidStart) && !alive(rec.shimPid)) {
+        state = 'unknown';
+      } else {
+        state = 'running';
+      }
+    }
+    if (exit) state = 'exited';
+    const c = rec.config;
+    return {
+      id,
+      sandboxId: rec.sandboxId,
+      name: c.name,
+      attempt: c.attempt ?? 0,
+      state,
+      pid: state === 'running' ? rec.pid ?? 0 : 0,
+      createdAt: rec.createdAt,
+      startedAt: rec.pid !== undefined ? rec.startedAt ?? 0 : 0,
+      finishedAt: exit?.finishedAt ?? 0,
+      exitCode: exit?.exitCode ?? 0,
+      reason: exit?.reason ?? '',
+      message: exit?.message ?? '',
+      image: c.image,
+      imageId: c.imageId,
+      logPath: c.logPath,
+      labels: c.labels ?? {},
+      annotations: c.annotations ?? {},
+    };
+  }
+
+  async listContainers(filter: ContainerFilter = {}): Promise<ContainerStatus[]> {
+    await this.#ready;
+    const out: ContainerStatus[] = [];
+    for (const id of await readdir(join(this.#stateDir, 'containers'))) {
+      let s: ContainerStatus;
+      try {
+        s = await this.containerStatus(id);
+      } catch {
+        continue;
+      }
+      if (filter.sandboxId && s.sandboxId !== filter.sandboxId) continue;
+      if (filter.state && s.state !== filter.state) continue;
+      out.push(s);
+    }
+    return out;
+  }
+
+  async containerStats(id: string): Promise<ContainerStats> {
+    await this.#ready;
+    const rec = await this.#container(id);
+    return { timestamp: this.#now(), ...(await readCgroupStats(this.#cgroups, rec.cgroupsPath)) };
+  }
+
+  // ---- exec, attach, port-forward ----------------------------------------------------------
+
+  async #running(id: string): Promise<ContainerRecord> {
+    const s = await this.containerStatus(id);
+    if (s.state !== 'running') throw new InvalidStateError(`container "${id}" is not running (${s.state})`);
+    return this.#container(id);
+  }
+
+  /** The command line of an exec: runc directly, or under `script` when a tty is wanted. */
+  #execCommand(id: string, options: ExecOptions, pidFile: string): [string, string[]] {
+    const args = ['--root', this.#root, 'exec', '--pid-file', pidFile];
+    if (options.tty) args.push('--tty');
+    for (const e of options.env ?? []) args.push('--env', e);
+    args.push(id, ...options.cmd);
+    if (!options.tty) return [this.#runtime, args];
+    // Why script(1): a foreground `runc exec --tty` needs a controlling terminal of its own
+    // (it opens /dev/tty) and Node cannot allocate a pty; script gives it one and relays it.
+    const quoted = [this.#runtime, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+    return ['script', ['-qefE', 'never', '-c', quoted, '/dev/null']];
+  }
+
+  async execSync(id: string, cmd: string[], timeoutMs: number): Promise<ExecSyncResult> {
+    await this.#ready;
+    await this.#running(id);
+    const pidFile = join(this.#containerDir(id), `exec-${newId()}.pid`);
+    const [file, args] = this.#execCommand(id, { cmd }, pidFile);
+    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d: Buffer) => err.push(d));
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      // Kill the process inside the container (runc exec cannot forward SIGKILL), then runc.
+      void readFile(pidFile, 'utf8').then((p) => { try { process.kill(Number(p), 'SIGKILL'); } catch { /* gone */ } }, () => {});
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    const code = await new Promise<number>((resolve) => child.on('close', (c, sig) => resolve(c ?? (sig ? 128 : 255))));
+    clearTimeout(timer);
+    await rm(pidFile, { force: true });
+    if (timedOut) throw new ExecTimeoutError(id, timeoutMs);
+    return { exitCode: code, stdout: Buffer.concat(out), stderr: Buffer.concat(err) };
+  }
+
+  async exec(id: string, options: ExecOptions): Promise<StreamHandle> {
+    await this.#ready;
+    await this.#running(id);
+    const pidFile = join(this.#containerDir(id), `exec-${newId()}.pid`);
+    const [file, args] = this.#execCommand(id, options, pidFile);
+    // With a tty script needs a stdin that stays open while the process runs.
+    const child = spawn(file, args, { stdio: [options.stdin || options.tty ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+    if (options.tty && !options.stdin) child.stdin!.on('error', () => {});
+    const stdout = new PassThrough();
+    const stderr = options.tty ? null : new PassThrough();
+    child.stdout!.pipe(stdout);
+    // With a tty runc merges both streams into its stdout; its own stderr carries only runc's errors.
+    if (stderr) child.stderr!.pipe(stderr);
+    else child.stderr!.resume();
+    const exit = new Promise<{ exitCode: number }>((resolve) => child.on('close', (c) => { void rm(pidFile, { force: true }); resolve({ exitCode: c ?? 137 }); }));
+    return {
+      stdin: options.stdin ? child.stdin : null,
+      stdout,
+      stderr,
+      resize: async (cols, rows) => {
+        if (!options.tty) return;
+        // The pid file appears once runc has started the process; a resize right after exec waits for it.
+        for (let i = 0; i < 200; i++) {
+          const pid = Number(await readFile(pidFile, 'utf8').catch(() => '0'));
+          if (pid) return resizePty(pid, cols, rows);
+          if (child.exitCode !== null) return;
+          await new Promise((r) => setTimeout(r, 10));
+        }
+      },
+      exit,
+      close: () => {
+        void readFile(pidFile, 'utf8').then((p) => { try { process.kill(Number(p), 'SIGKILL'); } catch { /* gone */ } }, () => {});
+      },
+    };
+  }
+
+  async attach(id: string, options: AttachOptions): Promise<StreamHandle> {
+    await this.#ready;
+    const rec = await this.#running(id);
+    // The shim owns the container's output: attach follows the log file from its current end
+    // (parsing the CRI lines back into streams) and writes to the container's stdin FIFO.
+    const stdout = new PassThrough();
+    const stderr = rec.config.tty ? null : new PassThrough();
+    let offset = (await stat(rec.config.logPath).catch(() => ({ size: 0 }))).size;
+    let partial = '';
+    let closed = false;
+    let reading = false;
+    const pump = async () => {
+      if (reading || closed) return;
+      reading = true;
+      try {
+        const size = (await stat(rec.config.logPath)).size;
+        if (size < offset) offset = 0; // rotated
+        if (size > offset) {
+          const chunk = await new Promise<Buffer>((resolve, reject) => {
+            const parts: Buffer[] = [];
+            createReadStream(rec.config.logPath, { start: offset, end: size - 1 }).on('data', (d) => parts.push(d as Buffer)).on('end', () => resolve(Buffer.concat(parts))).on('error', reject);
+          });
+          offset = size;
+          const lines = (partial + chunk.toString()).split('\n');
+          partial = lines.pop() ?? '';
+          for (const line of lines) {
+            const m = /^\S+ (stdout|stderr) ([FP]) (.*)$/.exec(line);
+            if (!m) continue;
+            const text = m[3]! + (m[2] === 'F' ? '\n' : '');
+            (m[1] === 'stderr' && stderr ? stderr : stdout).write(text);
+          }
+        }
+      } catch {
+        // the log is gone: the container was removed
+      } finally {
+        reading = false;
+      }
+    };
+    const watcher = watch(rec.config.logPath, () => void pump());
+    let stdinStream: Writable | null = null;
+    if (options.stdin && rec.config.stdin) {
+      const fifo = join(this.#containerDir(id), 'stdin');
+      const fh = await open(fifo, 'w');
+      stdinStream = fh.createWriteStream();
+    }
+    let finish!: (v: { exitCode: number }) => void;
+    const exit = new Promise<{ exitCode: number }>((resolve) => { finish = resolve; });
+    const end = async () => {
+      if (closed) return;
+      await pump();
+      closed = true;
+      watcher.close();
+      stdinStream?.end();
+      stdout.end();
+      stderr?.end();
+      const s = await this.containerStatus(id).catch(() => null);
+      finish({ exitCode: s?.exitCode ?? 0 });
+    };
+    void this.#waitExit(id, 2 ** 31 - 1).then(() => end());
+    return {
+      stdin: stdinStream,
+      stdout,
+      stderr,
+      resize: async (cols, rows) => { if (rec.config.tty && rec.pid) await resizePty(rec.pid, cols, rows); },
+      exit,
+      close: () => void end(),
+    };
+  }
+
+  async portForward(sandboxId: string, port: number): Promise<Duplex> {
+    await this.#ready;
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new RangeError(`port-forward: invalid port ${port}`);
+    const rec = await this.#sandbox(sandboxId);
+    if (rec.state !== 'ready') throw new InvalidStateError(`sandbox "${sandboxId}" is not ready`);
+    if (rec.config.hostNetwork) return connect({ host: '127.0.0.1', port });
+    // Why nsenter + socat: the agent's own sockets live in the host namespace; a tiny relay
+    // process entered into the pod's network namespace is what the kubelet's dockershim did,
+    // needs no long-lived helper per pod and dies with the connection.
+    const child = spawn('nsenter', [`--net=${sandboxPaths(this.#sandboxDir(sandboxId)).netns}`, 'socat', '-', `TCP4:127.0.0.1:${port}`], { stdio: ['pipe', 'pipe', 'pipe'] });
+    child.stderr.resume();
+    const duplex = Duplex.from({ readable: child.stdout, writable: child.stdin });
+    duplex.on('close', () => child.kill());
+    child.on('exit', () => { if (!duplex.destroyed) duplex.push(null); });
+    return duplex;
+  }
+
+  // ---- events ------------------------------------------------------------------------------
+
+  onContainerExit(listener: (event: ContainerExitEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    await this.#ready.catch(() => {});
+    this.#watcher?.close();
+    this.#watcher = null;
+    for (const [, set] of this.#exitWaiters) for (const w of set) w();
+  }
+}
+
+/** Sets the window size of the tty a process has on fd 0 (the pty slave inside its container). */
+async function resizePty(pid: number, cols: number, rows: number): Promise<void> {
+  const tty = await readlink(`/proc/${pid}/fd/0`).catch(() => '');
+  if (!tty.startsWith('/dev/pts/')) return;
+  await run('stty', ['-F', `/proc/${pid}/root${tty}`, 'cols', String(cols), 'rows', String(rows)]);
+}

@@ -1,0 +1,100 @@
+/**
+ * A pod sandbox without a pause process: its network, IPC and UTS namespaces are kept alive by
+ * bind mounts (`unshare --net=FILE --ipc=FILE --uts=FILE`, as `ip netns add` does for the network),
+ * its /dev/shm is a tmpfs shared by its containers, and its hosts, resolv.conf and hostname files
+ * are written here for every container to mount.
+ */
+import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { SandboxConfig } from '../container-runtime.ts';
+import { run, runOk } from './command.ts';
+
+/** Files of one sandbox under its directory. */
+export interface SandboxPaths {
+  dir: string;
+  netns: string;
+  ipc: string;
+  uts: string;
+  shm: string;
+  hosts: string;
+  resolvConf: string;
+  hostname: string;
+}
+
+/** The file layout of a sandbox directory. */
+export function sandboxPaths(dir: string): SandboxPaths {
+  const ns = join(dir, 'ns');
+  return {
+    dir,
+    netns: join(ns, 'net'),
+    ipc: join(ns, 'ipc'),
+    uts: join(ns, 'uts'),
+    shm: join(dir, 'shm'),
+    hosts: join(dir, 'hosts'),
+    resolvConf: join(dir, 'resolv.conf'),
+    hostname: join(dir, 'hostname'),
+  };
+}
+
+/** The hostname of a pod (spec.hostname, else the pod name), cut to 63 characters as the kubelet does. */
+export function podHostname(config: SandboxConfig): string {
+  return (config.hostname || config.name).slice(0, 63).replace(/[-.]+$/, '');
+}
+
+/**
+ * Creates the namespaces (network unless hostNetwork) and sets the hostname in the new UTS
+ * namespace, and mounts the shared /dev/shm.
+ */
+export async function createNamespaces(paths: SandboxPaths, config: SandboxConfig): Promise<void> {
+  await mkdir(join(paths.dir, 'ns'), { recursive: true });
+  await mkdir(paths.shm, { recursive: true });
+  const nsFiles = config.hostNetwork ? [paths.ipc, paths.uts] : [paths.netns, paths.ipc, paths.uts];
+  for (const f of nsFiles) await writeFile(f, '');
+  const args = [`--ipc=${paths.ipc}`, `--uts=${paths.uts}`];
+  if (!config.hostNetwork) args.unshift(`--net=${paths.netns}`);
+  await runOk('unshare', [...args, 'hostname', podHostname(config)]);
+  await runOk('mount', ['-t', 'tmpfs', '-o', 'nosuid,nodev,noexec,mode=1777,size=65536k', 'shm', paths.shm]);
+}
+
+/** Unmounts and removes everything `createNamespaces` made; tolerant of parts already gone. */
+export async function destroyNamespaces(paths: SandboxPaths): Promise<void> {
+  for (const f of [paths.netns, paths.ipc, paths.uts, paths.shm]) {
+    // Why a loop: a path can carry more than one mount after a crash half-way through a retry.
+    for (let i = 0; i < 4; i++) {
+      const r = await run('umount', [f]);
+      if (r.code !== 0) break;
+    }
+  }
+  await rm(join(paths.dir, 'ns'), { recursive: true, force: true });
+  await rm(paths.shm, { recursive: true, force: true });
+}
+
+/** Writes hosts, resolv.conf and hostname for the pod (kubelet's managed hosts file format). */
+export async function writeNetworkFiles(paths: SandboxPaths, config: SandboxConfig, podIps: string[]): Promise<void> {
+  const hostname = podHostname(config);
+  await writeFile(paths.hostname, `${hostname}\n`);
+  if (config.hostNetwork) {
+    await copyFile('/etc/hosts', paths.hosts).catch(() => writeFile(paths.hosts, '127.0.0.1\tlocalhost\n'));
+  } else {
+    let hosts = '# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' +
+      'fe00::0\tip6-localnet\nfe00::0\tip6-mcastprefix\nfe00::1\tip6-allnodes\nfe00::2\tip6-allrouters\n';
+    for (const ip of podIps) hosts += `${ip}\t${hostname}\n`;
+    if (config.hostAliases?.length) {
+      hosts += '\n# Entries added by HostAliases.\n';
+      for (const a of config.hostAliases) hosts += `${a.ip}\t${a.hostnames.join('\t')}\n`;
+    }
+    await writeFile(paths.hosts, hosts);
+  }
+  const dns = config.dns;
+  if (dns && (dns.servers?.length || dns.searches?.length || dns.options?.length)) {
+    let text = '';
+    if (dns.searches?.length) text += `search ${dns.searches.join(' ')}\n`;
+    for (const s of dns.servers ?? []) text += `nameserver ${s}\n`;
+    if (dns.options?.length) text += `options ${dns.options.join(' ')}\n`;
+    await writeFile(paths.resolvConf, text);
+  } else {
+    // No DNS config (dnsPolicy Default): the host's resolv.conf, as the kubelet does.
+    const host = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
+    await writeFile(paths.resolvConf, host);
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * The shared ContainerRuntime suite against real runc (and crun where it can run), as root:
+ * a test bridge and subnet unique to the run, a busybox layer from Debian's busybox-static,
+ * and a check that nothing (runtime containers, mounts, veths, cgroups, iptables rules) is left.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rm, symlink, copyFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RuncRuntime, bridgeConfList } from '../src/kubelet/index.ts';
+import { runRuntimeSuite, type RuntimeSuiteEnv } from '../src/kubelet/runtime/runtime.suite.ts';
+
+const isRoot = process.getuid?.() === 0;
+const has = (bin: string) => ['/usr/sbin', '/usr/bin', '/sbin', '/bin'].some((d) => existsSync(join(d, bin)));
+
+function sh(cmd: string, args: string[]): string {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  } catch {
+    return '';
+  }
+}
+
+/** Whether crun can create a container on this host (it refuses hybrid cgroup v1/v2 layouts). */
+function crunWorks(): string | undefined {
+  if (!has('crun')) return 'crun is not installed';
+  const unified = readFileSync('/proc/self/mountinfo', 'utf8').includes(' - cgroup2 ') && readFileSync('/proc/self/mountinfo', 'utf8').includes(' - cgroup ');
+  if (unified) return 'crun refuses this host\'s hybrid cgroup v1/v2 layout ("cgroups in hybrid mode not supported")';
+  return undefined;
+}
+
+async function busyboxLayer(dir: string): Promise<string> {
+  const layer = join(dir, 'layer');
+  await mkdir(join(layer, 'bin'), { recursive: true });
+  await copyFile('/usr/bin/busybox', join(layer, 'bin', 'busybox'));
+  for (const applet of sh('/usr/bin/busybox', ['--list']).split('\n').filter(Boolean)) {
+    if (applet !== 'busybox') await symlink('busybox', join(layer, 'bin', applet));
+  }
+  for (const d of ['tmp', 'etc', 'proc', 'sys', 'dev']) await mkdir(join(layer, d), { recursive: true });
+  await writeFile(join(layer, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
+  return layer;
+}
+
+function setupFor(runtimePath: string) {
+  return async (): Promise<RuntimeSuiteEnv> => {
+    const rand = Math.random().toString(16).slice(2, 6);
+    const name = `skiff-test-${rand}`;
+    const octet = 1 + Math.floor(Math.random() * 250);
+    const subnet = `10.88.${octet}.0/24`;
+    const dir = await mkdtemp(join(tmpdir(), `${name}-`));
+    const layer = await busyboxLayer(dir);
+    const stateDir = join(dir, 'state');
+    const runtimeRoot = join(dir, 'runtime-root');
+    const cgroupRoot = `/${name}`;
+    const ipForward = readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim();
+    const network = bridgeConfList({ name, bridge: name, subnet, ipMasq: false, ipamDataDir: join(dir, 'ipam') });
+    const cgroupDirs = () => readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
+      .filter((l) => / - cgroup2? /.test(l)).map((l) => join(l.split(' ')[4]!, cgroupRoot));
+    return {
+      newRuntime: () => new RuncRuntime({ stateDir, runtimePath, runtimeRoot, network, cgroupRoot }),
+      layers: [layer],
+      logDir: join(dir, 'logs'),
+      hostAddress: `10.88.${octet}.1`,
+      hostPort: 30000 + Math.floor(Math.random() * 10000),
+      async leftovers() {
+        const found: string[] = [];
+        const list = sh(runtimePath, ['--root', runtimeRoot, 'list', '-q']).trim();
+        if (list) found.push(`runtime containers: ${list}`);
+        const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(dir));
+        if (mounts.length) found.push(`mounts: ${mounts.join('; ')}`);
+        const veths = sh('ip', ['-o', 'link', 'show', 'master', name]).trim();
+        if (veths) found.push(`veths: ${veths}`);
+        for (const cg of cgroupDirs()) {
+          if (!existsSync(cg)) continue;
+          const walk = async (d: string, depth: number): Promise<void> => {
+            for (const e of await readdir(d, { withFileTypes: true })) {
+              if (!e.isDirectory()) continue;
+              // kubepods/<qos> levels may stay (shared by pods); pod and container cgroups may not.
+              if (/^pod/.test(e.name) || depth >= 2) found.push(`cgroup: ${join(d, e.name)}`);
+              await walk(join(d, e.name), depth + 1);
+            }
+          };
+          await walk(cg, 0);
+        }
+        const nat = sh('iptables-save', ['-t', 'nat']);
+        if (nat.includes(`10.88.${octet}.`)) found.push('iptables rules for the test subnet');
+        const leases = existsSync(join(dir, 'ipam', name)) ? (await readdir(join(dir, 'ipam', name))).filter((f) => /^\d/.test(f)) : [];
+        if (leases.length) found.push(`IP leases: ${leases.join(',')}`);
+        return found;
+      },
+      async teardown() {
+        sh('ip', ['link', 'del', name]);
+        for (const cg of cgroupDirs().reverse()) {
+          // deepest first
+          sh('find', [cg, '-depth', '-type', 'd', '-exec', 'rmdir', '{}', ';']);
+        }
+        for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(dir)).reverse()) {
+          sh('umount', ['-l', line.split(' ')[4]!]);
+        }
+        await rm(dir, { recursive: true, force: true });
+        await writeFile('/proc/sys/net/ipv4/ip_forward', ipForward);
+      },
+    };
+  };
+}
+
+const notRoot = isRoot ? undefined : 'needs root: runs real containers';
+runRuntimeSuite({ name: 'runc', skip: notRoot, setup: setupFor('runc') });
+const crunSkip = notRoot ?? crunWorks();
+if (!crunSkip) runRuntimeSuite({ name: 'crun', setup: setupFor('crun') });

@@ -2,6 +2,7 @@
  * The `skiff` command: dispatches to a subcommand. Each subcommand lives in its own file.
  */
 import { readFileSync } from 'node:fs';
+import { imageCommand } from './image-command.ts';
 import { serverCommand } from './server-command.ts';
 import { simCommand } from './sim-command.ts';
 
@@ -11,7 +12,7 @@ Commands:
   server    run a cluster (control plane, and later the embedded node agent)
   agent     join this machine to a cluster as a node (not built yet)
   sim       run simulated nodes against a cluster
-  image     manage container images (not built yet)
+  image     manage the node's container images (pull, import, ls, rm)
   version   print the version
 
 Run 'skiff <command> --help' for a command's flags.
@@ -29,8 +30,9 @@ async function main(argv: string[]): Promise<number> {
       return serverCommand(args);
     case 'sim':
       return simCommand(args);
-    case 'agent':
     case 'image':
+      return imageCommand(args);
+    case 'agent':
       console.error(`skiff ${command}: not built yet in this release (see the project's open issues)`);
       return 2;
     case 'version':

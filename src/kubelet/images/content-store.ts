@@ -99,8 +99,10 @@ export class ContentStore {
     const final = this.path(digest);
     const pending = this.#inFlight.get(digest);
     if (pending !== undefined) return pending;
-    if (await this.has(digest)) return;
-    const work = this.#write(digest, final, open, options).finally(() => this.#inFlight.delete(digest));
+    // Registered before the first await, so a concurrent caller finds it.
+    const work = (async () => {
+      if (!(await this.has(digest))) await this.#write(digest, final, open, options);
+    })().finally(() => this.#inFlight.delete(digest));
     this.#inFlight.set(digest, work);
     return work;
   }

@@ -95,8 +95,10 @@ export class LayerStore {
   async unpack(diffId: string, blobDigest: string): Promise<void> {
     const pending = this.#inFlight.get(diffId);
     if (pending !== undefined) return pending;
-    if (await this.has(diffId)) return;
-    const work = this.#unpack(diffId, blobDigest).finally(() => this.#inFlight.delete(diffId));
+    // Registered before the first await, so a concurrent caller finds it.
+    const work = (async () => {
+      if (!(await this.has(diffId))) await this.#unpack(diffId, blobDigest);
+    })().finally(() => this.#inFlight.delete(diffId));
     this.#inFlight.set(diffId, work);
     return work;
   }

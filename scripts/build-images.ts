@@ -16,7 +16,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { gzipSync } from 'node:zlib';
+import { gzipSync, zstdCompressSync } from 'node:zlib';
 import { mediaTypes, RegistryClient, sha256Digest, writeTar, type RegistryCredentials, type TarWriteEntry } from '../src/kubelet/index.ts';
 
 /** One JSON document or blob with its digest. */
@@ -57,8 +57,8 @@ export interface BuildImageOptions {
   variant?: string;
   /** Docker schema 2 media types instead of OCI. */
   docker?: boolean;
-  /** Layer compression (default gzip). */
-  compression?: 'gzip' | 'none';
+  /** Layer compression (default gzip; zstd only with OCI media types). */
+  compression?: 'gzip' | 'zstd' | 'none';
 }
 
 function blob(mediaType: string, bytes: Buffer): Blob {
@@ -72,11 +72,12 @@ function json(value: unknown): Buffer {
 /** A single-platform image: config and manifest over the given layers. */
 export function buildImage(options: BuildImageOptions): BuiltImage {
   const m = mediaTypes;
-  const gzip = (options.compression ?? 'gzip') === 'gzip';
+  const compression = options.compression ?? 'gzip';
+  const gzip = compression === 'gzip';
   const blobs = new Map<string, Buffer>();
   const layerDescriptors = options.layers.map((tar) => {
-    const bytes = gzip ? gzipSync(tar, { level: 6 }) : tar;
-    const mediaType = options.docker ? (gzip ? m.DOCKER_LAYER_GZIP : m.DOCKER_LAYER) : gzip ? m.OCI_LAYER_GZIP : m.OCI_LAYER;
+    const bytes = gzip ? gzipSync(tar, { level: 6 }) : compression === 'zstd' ? zstdCompressSync(tar) : tar;
+    const mediaType = options.docker ? (gzip ? m.DOCKER_LAYER_GZIP : m.DOCKER_LAYER) : gzip ? m.OCI_LAYER_GZIP : compression === 'zstd' ? m.OCI_LAYER_ZSTD : m.OCI_LAYER;
     const digest = sha256Digest(bytes);
     blobs.set(digest, bytes);
     return { mediaType, digest, size: bytes.length };

@@ -207,6 +207,22 @@ describe('images', () => {
     }
   });
 
+  it('unpacks zstd and uncompressed layers', async () => {
+    const image = buildImage({
+      layers: [writeTar([{ name: 'z', type: 'file', data: Buffer.from('zstd') }])],
+      config: { Cmd: ['sh'] },
+      compression: 'zstd',
+    });
+    const plain = buildImage({ layers: [writeTar([{ name: 'p', type: 'file', data: Buffer.from('plain') }])], config: { Cmd: ['sh'] }, compression: 'none' });
+    await pushImage(client, registry.host, 'zstd', '1', image);
+    await pushImage(client, registry.host, 'plain', '1', plain);
+    const service = await newService();
+    const [z] = await service.layers((await service.pull(`${registry.host}/zstd:1`)).id);
+    const [p] = await service.layers((await service.pull(`${registry.host}/plain:1`)).id);
+    assert.equal(readFileSync(join(z!, 'z'), 'utf8'), 'zstd');
+    assert.equal(readFileSync(join(p!, 'p'), 'utf8'), 'plain');
+  });
+
   it('reports an unreachable registry clearly', async () => {
     const port = await freePort();
     const service = await newService();

@@ -142,6 +142,15 @@ describe('object store', () => {
     const back = await store.update(widgets, 'ns1', 'e', { ...sixth, metadata: { ...sixth.metadata, resourceVersion: undefined } }, '');
     assert.ok(Number(back.metadata!.resourceVersion) > seventh);
     assert.deepEqual((await store.get(widgets, 'ns1', 'e')).spec, { size: 6 });
+    // A change that fails on the cached copy (a JSON patch testing the resourceVersion) is
+    // tried on the store's.
+    await cache.waitForRevision(Number(back.metadata!.resourceVersion));
+    const ninth = String(await write(9));
+    const patched = await store.modify(widgets, 'ns1', 'e', '', (current) => {
+      if (current.metadata!.resourceVersion !== ninth) throw new StatusError(422, 'Invalid', 'test of /metadata/resourceVersion failed');
+      return { ...current, spec: { size: 10 } };
+    });
+    assert.deepEqual(patched.spec, { size: 10 });
   });
 
   it('keeps status out of main updates and everything else out of status updates', async () => {

@@ -354,8 +354,8 @@ export class ObjectStore {
    * Read-modify-write with a compare-and-swap on the key's mod revision, retried until it
    * lands. As upstream's GuaranteedUpdate, the first attempt starts from the watch cache's copy
    * (no store read, no JSON decode); whenever that copy may be stale — it fails a precondition,
-   * loses the swap, or makes the write look like a no-op while the cache is behind the store —
-   * the attempt is redone from the store.
+   * the change or its validation fails on it, it loses the swap, or it makes the write look
+   * like a no-op while the cache is behind the store — the attempt is redone from the store.
    */
   async #guaranteedUpdate(
     def: ResourceDef,
@@ -387,10 +387,18 @@ export class ObjectStore {
         if (cached) continue;
         throw conflict(ref(def, name));
       }
-      const updated = next(current);
-      def.defaults?.(updated);
-      options.manageFields?.(current, updated);
-      this.#validate(def, updated, current, subresource);
+      let updated: KubeObject;
+      try {
+        updated = next(current);
+        def.defaults?.(updated);
+        options.manageFields?.(current, updated);
+        this.#validate(def, updated, current, subresource);
+      } catch (error) {
+        // A cached copy may be what made the write fail (a JSON patch testing the
+        // resourceVersion, a precondition in the body): the store decides, as upstream.
+        if (cached) continue;
+        throw error;
+      }
       const um = meta(updated);
       delete um.resourceVersion;
       if (um.deletionTimestamp && !(um.finalizers?.length ?? 0) && !hasSpecFinalizers(def, updated) && (um.deletionGracePeriodSeconds ?? 0) === 0) {

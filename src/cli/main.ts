@@ -3,6 +3,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { imageCommand } from './image-command.ts';
+import { agentCommand } from './agent-command.ts';
 import { serverCommand } from './server-command.ts';
 import { simCommand } from './sim-command.ts';
 
@@ -10,7 +11,7 @@ const USAGE = `Usage: skiff <command> [flags]
 
 Commands:
   server    run a cluster (control plane, and later the embedded node agent)
-  agent     join this machine to a cluster as a node (not built yet)
+  agent     join this machine to a cluster as a node
   sim       run simulated nodes against a cluster
   image     manage the node's container images (pull, import, ls, rm)
   version   print the version
@@ -33,8 +34,7 @@ async function main(argv: string[]): Promise<number> {
     case 'image':
       return imageCommand(args);
     case 'agent':
-      console.error(`skiff ${command}: not built yet in this release (see the project's open issues)`);
-      return 2;
+      return agentCommand(args);
     case 'version':
     case '--version':
     case '-v':

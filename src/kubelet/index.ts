@@ -11,3 +11,4 @@ export {
   CniError, CommandError, ExecTimeoutError, InvalidStateError, NotFoundError, RuntimeError, StartError,
 } from './runtime/errors.ts';
 export * from './images/index.ts';
+export * from './agent/index.ts';

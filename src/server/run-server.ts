@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { ApiServer, defaultFrontEndThreads } from '../apiserver/index.ts';
 import { Client, LeaderElector, LocalTransport } from '../client/index.ts';
 import { allControllers, controllerEnabled, ControllerManager, GarbageCollector, NamespaceController, type ControllerSettings } from '../controllers/index.ts';
+import { KUBELET_VERSION, nodePodCidr, startAgent } from '../kubelet/index.ts';
 import { ensureServerCertificates, fingerprint } from '../pki/index.ts';
 import { Scheduler, schedulerArgs } from '../scheduler/index.ts';
 import { openBackend, type Backend } from '../storage/index.ts';
@@ -134,6 +135,24 @@ export async function runServer(config: ServerConfig, log: (line: string) => voi
       return () => scheduler.stop();
     });
 
+    // The embedded node agent: this machine runs pods too (after the scheduler, which binds them).
+    if (!config.disableAgent) {
+      try {
+        const agent = await startAgent({
+          client: new Client(local.withUserAgent(`kubelet/${KUBELET_VERSION} (linux/amd64)`)),
+          nodeName: config.nodeName,
+          dataDir: config.dataDir,
+          podCidr: nodePodCidr(config.clusterCidr),
+          clusterDns: [config.clusterDns],
+          clusterDomain: config.clusterDomain,
+          log,
+        });
+        stops.push(() => agent.stop());
+      } catch (error) {
+        log(`skiff: the embedded agent could not start (${(error as Error).message}); the control plane runs without this node`);
+      }
+    }
+
     await waitForReadyz(url, certs.caCert);
     await writeKubeconfig(config.writeKubeconfig, {
       server: url,
@@ -143,9 +162,6 @@ export async function runServer(config: ServerConfig, log: (line: string) => voi
     });
     log(`skiff: wrote kubeconfig to ${config.writeKubeconfig}`);
     log(`skiff: ready in ${((performance.now() - started) / 1000).toFixed(2)} s`);
-    if (!config.disableAgent) {
-      log('skiff: the embedded agent (running containers on this machine) is not built yet; the control plane runs without nodes');
-    }
     return { url, stop, stopped };
   } catch (error) {
     await stop();

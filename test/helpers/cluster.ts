@@ -34,6 +34,8 @@ export interface StartOptions {
   /** The API port; default 0 (any free port). Restart tests pass the previous one. */
   port?: number;
   extraArgs?: string[];
+  /** Run the embedded node agent (no `--disable-agent`); give a unique `--node-name` and `--cluster-cidr` in extraArgs. */
+  agent?: boolean;
 }
 
 /** Starts a server and resolves once its kubeconfig is written (it answered /readyz). */
@@ -42,7 +44,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'skiff-test-')));
   const kubeconfig = join(dataDir, 'kubeconfig.yaml');
   await rm(kubeconfig, { force: true });
-  const args = ['server', '--data-dir', dataDir, '--https-listen-port', String(options.port ?? 0), '--disable-agent'];
+  const args = ['server', '--data-dir', dataDir, '--https-listen-port', String(options.port ?? 0), ...(options.agent ? [] : ['--disable-agent'])];
   if (options.datastoreEndpoint) args.push('--datastore-endpoint', options.datastoreEndpoint);
   args.push(...(options.extraArgs ?? []));
   const child = spawn(skiff, args, { stdio: ['ignore', 'pipe', 'pipe'] });

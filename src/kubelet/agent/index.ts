@@ -1,0 +1,12 @@
+/**
+ * The kubelet's pod workers and node agent: the component that turns the API's pods bound to
+ * this node into containers through a `ContainerRuntime` and an `ImageService`.
+ */
+export { Backoff, type BackoffOptions } from './backoff.ts';
+export { containerArgv, containerEnv, expand, mergeEnv, type EnvContext, type ObjectSource } from './env.ts';
+export { ContainerConfigError, KubeletError, VolumeError } from './errors.ts';
+export { Kubelet, type KubeletOptions } from './kubelet.ts';
+export { KUBELET_VERSION, NODE_LEASE_NAMESPACE, defaultNodeIp } from './node-status.ts';
+export { parseQuantity, podQosClass, type QosClass } from './resources.ts';
+export { computePodActions, podStatus, type PodActions, type RuntimePod } from './sync-pod.ts';
+export { hostNames, nodePodCidr, startAgent, type AgentOptions, type RunningAgent } from './start-agent.ts';

@@ -1,0 +1,119 @@
+/**
+ * Assembles a node agent from plain settings — the runc (or crun) runtime with the node's CNI
+ * bridge network, the image service, the kubelet — for `skiff agent` and for the agent embedded
+ * in `skiff server`. Everything lives under `<data-dir>/agent`.
+ *
+ * Per-node host resources are named after the node: the node whose name is the machine's
+ * hostname (the normal case) uses the bridge `skiff0`, the cgroup root `/kubepods` and masquerades
+ * pod traffic leaving the node; any other node name (several agents on one machine, as tests
+ * run them) gets a bridge `sk<hash>` and a cgroup root `/skiff-<hash>/kubepods` of its own and no
+ * masquerading, so agents never share or disturb each other's host state.
+ */
+import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { Client } from '../../client/index.ts';
+import { ImageService } from '../images/index.ts';
+import { bridgeConfList } from '../runtime/runc/cni.ts';
+import { RuncRuntime } from '../runtime/runc/runc-runtime.ts';
+import { KubeletError } from './errors.ts';
+import { Kubelet } from './kubelet.ts';
+
+/** Options of {@link startAgent}. */
+export interface AgentOptions {
+  client: Client;
+  nodeName: string;
+  /** Skiff's data dir; the agent keeps its state in `<dataDir>/agent`. */
+  dataDir: string;
+  /** `runc` (default) or `crun`; `sim` is served by `skiff sim`. */
+  runtime?: 'runc' | 'crun' | 'sim';
+  /** The node's pod subnet, e.g. `10.42.0.0/24`. */
+  podCidr: string;
+  clusterDns?: string[];
+  clusterDomain?: string;
+  nodeIp?: string;
+  /** Registries spoken to over plain HTTP although not on loopback. */
+  insecureRegistries?: string[];
+  log?: (line: string) => void;
+}
+
+/** A running agent. */
+export interface RunningAgent {
+  kubelet: Kubelet;
+  /** Host names of what the agent made, for operators and tests. */
+  host: { bridge: string; cgroupRoot: string; runtimeRoot: string; stateDir: string };
+  /** Stops the agent; containers keep running. */
+  stop(): Promise<void>;
+}
+
+/** The node's /24 (or the CIDR itself when narrower) of a cluster CIDR: its first subnet. */
+export function nodePodCidr(clusterCidr: string): string {
+  const [addr, bits] = clusterCidr.split('/') as [string, string | undefined];
+  const prefix = Number(bits ?? 32);
+  if (prefix >= 24) return clusterCidr;
+  const o = addr.split('.').map(Number);
+  return `${o[0]}.${o[1]}.${o[2]}.0/24`;
+}
+
+/** Host resource names for a node (see the file header). */
+export function hostNames(nodeName: string, dataDir: string): RunningAgent['host'] {
+  const own = nodeName === hostname();
+  const hash = createHash('sha256').update(nodeName).digest('hex').slice(0, 8);
+  return {
+    bridge: own ? 'skiff0' : `sk${hash}`,
+    cgroupRoot: own ? '/kubepods' : `/skiff-${hash}/kubepods`,
+    runtimeRoot: `/run/skiff/${own ? 'agent' : hash}`,
+    stateDir: join(dataDir, 'agent'),
+  };
+}
+
+/** Builds and starts the agent. */
+export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
+  const kind = options.runtime ?? 'runc';
+  if (kind === 'sim') throw new KubeletError('ERR_AGENT_RUNTIME', 'the sim runtime is served by `skiff sim` (simulated nodes); use --runtime runc or crun');
+  const names = hostNames(options.nodeName, options.dataDir);
+  const own = options.nodeName === hostname();
+  const root = names.stateDir;
+  const network = bridgeConfList({
+    name: `skiff-${names.bridge}`,
+    bridge: names.bridge,
+    subnet: options.podCidr,
+    ipMasq: own,
+    ipamDataDir: join(root, 'cni', 'ipam'),
+  });
+  const runtime = new RuncRuntime({
+    stateDir: join(root, 'runtime'),
+    runtimePath: kind,
+    runtimeRoot: join(names.runtimeRoot, kind),
+    network,
+    cgroupRoot: names.cgroupRoot,
+  });
+  const images = await ImageService.open({ root: join(root, 'images'), ...(options.insecureRegistries ? { insecureRegistries: options.insecureRegistries } : {}) });
+  const kubelet = new Kubelet({
+    client: options.client,
+    nodeName: options.nodeName,
+    runtime,
+    images,
+    rootDir: root,
+    podCidr: options.podCidr,
+    ...(options.clusterDns ? { clusterDns: options.clusterDns } : {}),
+    ...(options.clusterDomain ? { clusterDomain: options.clusterDomain } : {}),
+    ...(options.nodeIp ? { nodeIp: options.nodeIp } : {}),
+    ...(options.log ? { log: options.log } : {}),
+  });
+  try {
+    await kubelet.start();
+  } catch (error) {
+    await kubelet.stop().catch(() => {});
+    await runtime.close();
+    throw error;
+  }
+  return {
+    kubelet,
+    host: names,
+    async stop() {
+      await kubelet.stop();
+      await runtime.close();
+    },
+  };
+}

@@ -16,7 +16,7 @@
  * - A pod's API object is deleted (grace 0, uid precondition) only after its containers and
  *   sandbox are gone; pods whose objects vanished while the agent was down are cleaned up.
  */
-import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Container, LifecycleHandler, Pod, Probe } from 'kubernetes-types/core/v1.js';
@@ -323,7 +323,7 @@ export class Kubelet {
       }
       state.done = true;
       rt = await this.#runtimePod(state);
-      this.#probes.retain(new Set());
+      for (const c of rt.containers) this.#probes.remove(c.id);
       await this.#publish(state, rt, actions.backoff);
       return;
     }
@@ -637,7 +637,9 @@ export class Kubelet {
     const msgDir = join(this.#volumes.podDir(state.uid), 'containers', c.name);
     await mkdir(msgDir, { recursive: true });
     const msgFile = join(msgDir, randomBytes(4).toString('hex'));
-    await writeFile(msgFile, '', { mode: 0o666 });
+    await writeFile(msgFile, '');
+    // Any user the container runs as may write its termination message (umask would narrow a create mode).
+    await chmod(msgFile, 0o666);
     const msgPath = c.terminationMessagePath ?? '/dev/termination-log';
     if (!mounts.some((m) => m.containerPath === msgPath)) mounts.push({ containerPath: msgPath, hostPath: msgFile });
     const qos = podQosClass(pod);

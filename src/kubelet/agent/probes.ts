@@ -197,11 +197,6 @@ export class ProbeManager {
     this.#workers.delete(containerId);
   }
 
-  /** Stops every worker whose container is not in `keep`. */
-  retain(keep: Set<string>): void {
-    for (const id of [...this.#workers.keys()]) if (!keep.has(id)) this.remove(id);
-  }
-
   /** Stops everything. */
   stop(): void {
     for (const id of [...this.#workers.keys()]) this.remove(id);

@@ -103,12 +103,13 @@ export class EndpointsController implements Controller {
     const selector = serviceSelector(service);
     if (!selector) return;
     const pods = this.#pods.list(namespace, selector);
-    const triggerTime = this.#triggers.compute(service, pods);
+    const { time: triggerTime, commit } = this.#triggers.compute(service, pods);
     const subsets = buildSubsets(service, pods);
 
     const current = this.#endpoints.get(namespace, name);
     const labels = { ...(service.metadata?.labels ?? {}) };
     if (current && subsetsEqual(current.subsets ?? [], subsets) && labelsEqual(withoutHeadless(current.metadata?.labels), labels) && capacityAnnotationCorrect(current)) {
+      commit();
       return;
     }
     const next: Endpoints = current ? structuredClone(current) : { apiVersion: 'v1', kind: 'Endpoints', metadata: { name, namespace } };
@@ -126,6 +127,7 @@ export class EndpointsController implements Controller {
     try {
       if (current) await this.#api.update(next);
       else await this.#api.create(next);
+      commit();
     } catch (error) {
       // A namespace being deleted refuses creates; there is nothing to publish into it.
       if (!current && isApiError(error) && error.code === 403 && /terminat/i.test(error.message)) return;

@@ -152,7 +152,7 @@ export class EndpointSliceController implements Controller {
     if (!this.#cacheCurrent(key)) return true;
 
     const pods = this.#pods.list(namespace, selector);
-    const triggerTime = this.#triggers.compute(service, pods);
+    const { time: triggerTime, commit } = this.#triggers.compute(service, pods);
     const labels = sliceLabels(service);
     const existing = this.#slices.byIndex(serviceIndex, key);
     const families = serviceFamilies(service);
@@ -206,6 +206,7 @@ export class EndpointSliceController implements Controller {
       }
       this.#remember(key, slice.metadata!.name!, 'deleted');
     }
+    commit();
     if (missingNodes.length > 0) {
       throw new Error(`skipping pods of Service ${key} on missing nodes: ${[...new Set(missingNodes)].join(', ')}`);
     }

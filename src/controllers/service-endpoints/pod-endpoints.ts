@@ -133,28 +133,28 @@ export function podEndpointsChanged(old: Pod, pod: Pod): boolean {
 export class TriggerTimeTracker {
   readonly #seen = new Map<string, Map<string, string>>();
 
-  /** The earliest unpublished change among the Service and its pods, and records them. */
-  compute(service: Service, pods: readonly Pod[]): string | undefined {
+  /**
+   * The earliest unpublished change among the Service and its pods. The changes count as
+   * published only when `commit` is called — after the write that carries them succeeded — so a
+   * write lost to a conflict publishes them on its retry.
+   */
+  compute(service: Service, pods: readonly Pod[]): { time: string | undefined; commit: () => void } {
     const key = `${service.metadata?.namespace}/${service.metadata?.name}`;
-    let known = this.#seen.get(key);
+    const known = this.#seen.get(key);
     let earliest: string | undefined;
     const consider = (time: string | undefined) => {
       if (time && (earliest === undefined || Date.parse(time) < Date.parse(earliest))) earliest = time;
     };
-    if (!known) {
-      known = new Map();
-      this.#seen.set(key, known);
-      consider(service.metadata?.creationTimestamp);
-    }
+    if (!known) consider(service.metadata?.creationTimestamp);
     const current = new Map<string, string>();
     for (const pod of pods) {
       const time = podCondition(pod, 'Ready')?.lastTransitionTime ?? pod.metadata?.creationTimestamp ?? '';
       const name = pod.metadata?.name ?? '';
       current.set(name, time);
-      if (known.get(name) !== time) consider(time);
+      if (known?.get(name) !== time) consider(time);
     }
-    this.#seen.set(key, current);
-    return earliest === undefined ? undefined : new Date(earliest).toISOString().replace('.000Z', 'Z');
+    const time = earliest === undefined ? undefined : new Date(earliest).toISOString().replace('.000Z', 'Z');
+    return { time, commit: () => void this.#seen.set(key, current) };
   }
 
   /** Forgets a deleted Service. */

@@ -9,7 +9,7 @@ data_dir=${SKIFF_DATA_DIR:-/var/lib/skiff}
 port=${SKIFF_PORT:-6443}
 
 # Debian packages the server uses at run time (grows with the node agent: runc, CNI, nftables).
-packages=(ca-certificates attr)
+packages=(ca-certificates attr runc containernetworking-plugins iptables iproute2 perl socat)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -100,11 +100,15 @@ export class SchedulingQueue {
       return;
     }
     q.pod = pod;
-    q.priority = this.#options.priorityOf(pod);
+    const priority = this.#options.priorityOf(pod);
+    const moved = priority !== q.priority;
+    q.priority = priority;
     if (q.where === 'unschedulable') {
       this.#unschedulable.delete(q);
       this.#toActiveOrBackoff(q);
-    } else if (q.where === 'active') {
+    } else if (q.where === 'active' && moved) {
+      // Only a changed priority moves a pod in the heap; re-sorting on every update would cost
+      // O(n) per event with many pods pending.
       heapify(this.#active);
     }
   }
@@ -118,19 +122,17 @@ export class SchedulingQueue {
       return;
     }
     this.#pods.delete(key);
-    if (q.where === 'active') {
-      const at = this.#active.indexOf(q);
-      if (at >= 0) {
-        this.#active.splice(at, 1);
-        heapify(this.#active);
-      }
-    } else if (q.where === 'backoff') this.#backoff.delete(q);
+    // An active pod stays in the heap, marked gone, and is dropped when it reaches the top:
+    // removing it from the middle would cost O(n) per deletion.
+    if (q.where === 'active') q.gone = true;
+    else if (q.where === 'backoff') this.#backoff.delete(q);
     else this.#unschedulable.delete(q);
   }
 
   /** Takes the most important active pod, if any (it is then in flight). */
   tryPop(): QueuedPod | undefined {
-    const q = heapPop(this.#active);
+    let q = heapPop(this.#active);
+    while (q?.gone) q = heapPop(this.#active);
     if (!q) return undefined;
     q.where = 'inflight';
     q.attempts++;

@@ -7,7 +7,12 @@ import { LocalTransport, type ApiRequest, type ApiResponse } from '../client/ind
 import { ApiHandler } from './handler.ts';
 import { builtinKinds, nameValidatorFor, reviewKinds, systemPriorityClasses } from './kinds/index.ts';
 import { listenScaling } from './front-end.ts';
-import { listen, type Listener, type ListenOptions } from './listener.ts';
+import { listen, splitTarget, type Listener, type ListenOptions, type UpgradeRequest } from './listener.ts';
+import { PodStreams, refuseUpgrade, type KubeletClientCertificate } from './streams/index.ts';
+import { parseResourcePath } from './request-info.ts';
+import { StatusError } from './errors.ts';
+import type { Duplex } from 'node:stream';
+import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { Metrics } from './metrics.ts';
 import { decode, ObjectStore } from './object-store.ts';
 import { ResourceRegistry } from './registry.ts';
@@ -34,6 +39,8 @@ export interface ApiServerOptions {
   eventTtlSeconds?: number;
   /** Time between compactions of the store's history. Default 5 minutes. */
   compactionIntervalMs?: number;
+  /** The client certificate shown to kubelets for logs, exec, attach and port-forward. */
+  kubeletClient?: KubeletClientCertificate;
 }
 
 /** Namespaces every cluster has from the start, as upstream's system namespaces controller. */
@@ -52,6 +59,7 @@ export class ApiServer {
   #ready = false;
   readonly #compactor: Compactor;
   #crds: CrdController | undefined;
+  #streams: PodStreams | undefined;
   /** Requests of the server's own making, through the same handler as everyone's. */
   readonly #local = new LocalTransport((request) => this.handle(request));
 
@@ -106,7 +114,14 @@ export class ApiServer {
       const a = this.#listener?.address;
       return a ? `${a.address}:${a.port}` : `${this.#options.listen.host}:${this.#options.listen.port}`;
     };
+    const kind = (plural: string) => this.registry.lookup('', 'v1', plural)!;
+    this.#streams = new PodStreams({
+      getPod: async (namespace, name) => (await this.#store.get(kind('pods'), namespace, name)) as Pod,
+      getNode: async (name) => (await this.#store.get(kind('nodes'), undefined, name)) as Node,
+      ...(this.#options.kubeletClient ? { kubeletClient: this.#options.kubeletClient } : {}),
+    });
     this.#handler = new ApiHandler({
+      streams: this.#streams,
       registry: this.registry,
       store: this.#store,
       cache: this.#cache,
@@ -123,7 +138,7 @@ export class ApiServer {
     this.#crds.start();
     this.#compactor.start(this.#options.compactionIntervalMs, (error) => console.error('skiff: compaction failed:', error));
     const serve = this.#options.listen.threads ? listenScaling : listen;
-    this.#listener = await serve(this.#options.listen, (request) => this.handle(request));
+    this.#listener = await serve(this.#options.listen, (request) => this.handle(request), (request, socket, head) => this.#upgrade(request, socket, head));
     this.#ready = true;
   }
 
@@ -131,6 +146,17 @@ export class ApiServer {
   handle(request: ApiRequest): Promise<ApiResponse> {
     if (!this.#handler) throw new Error('the API server is not started');
     return this.#handler.handle(request);
+  }
+
+  /** An upgrade request: `pods/{name}/exec|attach|portforward`, anything else refused. */
+  #upgrade(request: UpgradeRequest, socket: Duplex, head: Buffer): void {
+    const info = parseResourcePath(splitTarget(request.url).path);
+    const sub = info?.subresource;
+    if (!info || !this.#streams || info.group !== '' || info.resource !== 'pods' || !info.namespace || !info.name || (sub !== 'exec' && sub !== 'attach' && sub !== 'portforward')) {
+      refuseUpgrade(socket, new StatusError(404, 'NotFound', 'the server could not find the requested resource', {}));
+      return;
+    }
+    void this.#streams.upgrade(request, socket, head, info.namespace, info.name, sub);
   }
 
   /** The address the listener is bound to. */

@@ -71,6 +71,10 @@ function resourceEntries(def: ResourceDef): Record<string, unknown>[] {
   if (def.group === '' && def.plural === 'pods') {
     sub('binding', 'Binding', ['create']);
     sub('eviction', 'Eviction', ['create'], { group: 'policy', version: 'v1' });
+    sub('attach', 'PodAttachOptions', ['create', 'get']);
+    sub('exec', 'PodExecOptions', ['create', 'get']);
+    sub('log', 'Pod', ['get']);
+    sub('portforward', 'PodPortForwardOptions', ['create', 'get']);
   }
   return entries;
 }
@@ -135,6 +139,10 @@ function resourceDiscovery(def: ResourceDef): Record<string, unknown> {
   if (def.group === '' && def.plural === 'pods') {
     subresources.push({ subresource: 'binding', responseKind: { group: '', version: 'v1', kind: 'Binding' }, verbs: ['create'] });
     subresources.push({ subresource: 'eviction', responseKind: { group: 'policy', version: 'v1', kind: 'Eviction' }, verbs: ['create'] });
+    subresources.push({ subresource: 'attach', responseKind: { group: '', version: 'v1', kind: 'PodAttachOptions' }, verbs: ['create', 'get'] });
+    subresources.push({ subresource: 'exec', responseKind: { group: '', version: 'v1', kind: 'PodExecOptions' }, verbs: ['create', 'get'] });
+    subresources.push({ subresource: 'log', responseKind: { group: '', version: 'v1', kind: 'Pod' }, verbs: ['get'] });
+    subresources.push({ subresource: 'portforward', responseKind: { group: '', version: 'v1', kind: 'PodPortForwardOptions' }, verbs: ['create', 'get'] });
   }
   if (subresources.length) entry.subresources = subresources;
   return entry;

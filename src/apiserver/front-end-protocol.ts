@@ -33,7 +33,19 @@ export type ToApi =
     }
   /** The client of stream `id` went away. */
   | { t: 'gone'; id: number }
-  | { t: 'closed' };
+  | { t: 'closed' }
+  /**
+   * An upgrade request (exec, attach, port-forward): the connection's raw bytes are relayed
+   * from here on as `socket-*` messages with the same id, both ways.
+   */
+  | { t: 'upgrade'; id: number; method: string; url: string; headers: Record<string, string | string[] | undefined>; head: Uint8Array }
+  | SocketMessage;
+
+/** Raw bytes of an upgraded connection, its end (half close) and its close, either way. */
+export type SocketMessage =
+  | { t: 'socket-data'; id: number; chunk: Uint8Array }
+  | { t: 'socket-end'; id: number }
+  | { t: 'socket-close'; id: number };
 
 /** API thread → front-end thread. */
 export type ToFrontEnd =
@@ -43,7 +55,8 @@ export type ToFrontEnd =
   /** One chunk for several streams: a watch event goes to every watcher as the same bytes. */
   | { t: 'chunk'; ids: number[]; chunk: string | Uint8Array }
   | { t: 'end'; id: number }
-  | { t: 'close' };
+  | { t: 'close' }
+  | SocketMessage;
 
 /** The port of a worker or of its parent, as far as batches need it. */
 interface Port {

@@ -6,7 +6,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ApiRequest, ApiResponse } from '../client/index.ts';
 import { Outbox, type FrontEndSettings, type ToApi, type ToFrontEnd } from './front-end-protocol.ts';
-import { listen, type Listener } from './listener.ts';
+import type { Duplex } from 'node:stream';
+import { listen, type Listener, type UpgradeRequest } from './listener.ts';
 
 /** A stream whose head has arrived: chunks wait here until the listener starts writing it. */
 interface RelayedStream {
@@ -23,6 +24,19 @@ const waiting = new Map<number, (response: ApiResponse) => void>();
 const streams = new Map<number, RelayedStream>();
 let nextId = 1;
 let listener: Listener | undefined;
+/** Upgraded connections, whose bytes are relayed to and from the API thread. */
+const sockets = new Map<number, Duplex>();
+
+function relayUpgrade(request: UpgradeRequest, socket: Duplex, head: Buffer): void {
+  const id = nextId++;
+  sockets.set(id, socket);
+  outbox.push({ t: 'upgrade', id, method: request.method, url: request.url, headers: { ...request.headers }, head });
+  socket.on('data', (chunk: Buffer) => outbox.push({ t: 'socket-data', id, chunk }));
+  socket.on('end', () => outbox.push({ t: 'socket-end', id }));
+  socket.on('close', () => {
+    if (sockets.delete(id)) outbox.push({ t: 'socket-close', id });
+  });
+}
 
 function forward(request: ApiRequest): Promise<ApiResponse> {
   const id = nextId++;
@@ -104,6 +118,18 @@ function receive(message: ToFrontEnd): void {
       }
       return;
     }
+    case 'socket-data':
+      sockets.get(message.id)?.write(message.chunk);
+      return;
+    case 'socket-end':
+      sockets.get(message.id)?.end();
+      return;
+    case 'socket-close': {
+      const socket = sockets.get(message.id);
+      sockets.delete(message.id);
+      socket?.destroy();
+      return;
+    }
     case 'close':
       void (async () => {
         await listener?.close();
@@ -121,6 +147,7 @@ try {
   listener = await listen(
     { host: settings.host, port: settings.port, ...(settings.tls ? { tls: settings.tls } : {}), reusePort: settings.reusePort },
     forward,
+    relayUpgrade,
   );
   const { address, family, port: bound } = listener.address;
   port.postMessage([{ t: 'listening', address: { address, family, port: bound } } satisfies ToApi]);

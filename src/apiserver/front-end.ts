@@ -27,7 +27,8 @@ import { Worker } from 'node:worker_threads';
 import type { AddressInfo } from 'node:net';
 import type { ApiRequest, ApiResponse } from '../client/index.ts';
 import { Outbox, type FrontEndSettings, type ToApi, type ToFrontEnd } from './front-end-protocol.ts';
-import { listen, type Listener, type ListenOptions } from './listener.ts';
+import { Duplex } from 'node:stream';
+import { listen, type Listener, type ListenOptions, type UpgradeHandler } from './listener.ts';
 
 /** Share of a second the API thread's event loop must be busy for front-end threads to start. */
 export const BUSY_UTILIZATION = 0.75;
@@ -64,9 +65,13 @@ class FrontEnd {
   #latest = new Map<number, number>();
   readonly listening: Promise<AddressInfo>;
   #closed: (() => void) | undefined;
+  readonly #upgrade: UpgradeHandler | undefined;
+  /** Upgraded connections of this thread's clients, as sockets on this thread. */
+  readonly #sockets = new Map<number, Duplex>();
 
-  constructor(settings: FrontEndSettings, handle: (request: ApiRequest) => Promise<ApiResponse>) {
+  constructor(settings: FrontEndSettings, handle: (request: ApiRequest) => Promise<ApiResponse>, upgrade?: UpgradeHandler) {
     this.#handle = handle;
+    this.#upgrade = upgrade;
     this.worker = new Worker(WORKER_URL, { workerData: settings });
     this.#outbox = new Outbox(this.worker);
     this.#outbox.onFlush(() => {
@@ -106,7 +111,51 @@ class FrontEnd {
       case 'closed':
         this.#closed?.();
         return;
+      case 'upgrade':
+        this.#upgraded(message);
+        return;
+      case 'socket-data':
+        this.#sockets.get(message.id)?.push(message.chunk);
+        return;
+      case 'socket-end':
+        this.#sockets.get(message.id)?.push(null);
+        return;
+      case 'socket-close': {
+        const socket = this.#sockets.get(message.id);
+        this.#sockets.delete(message.id);
+        socket?.destroy();
+        return;
+      }
     }
+  }
+
+  /** An upgraded connection accepted by the thread: a socket here whose bytes travel as messages. */
+  #upgraded(message: Extract<ToApi, { t: 'upgrade' }>): void {
+    const { id } = message;
+    const outbox = this.#outbox;
+    const sockets = this.#sockets;
+    const socket = new Duplex({
+      allowHalfOpen: true,
+      read() {},
+      write(chunk: Buffer, _encoding, callback) {
+        outbox.push({ t: 'socket-data', id, chunk });
+        callback();
+      },
+      final(callback) {
+        outbox.push({ t: 'socket-end', id });
+        callback();
+      },
+      destroy(error, callback) {
+        if (sockets.delete(id)) outbox.push({ t: 'socket-close', id });
+        callback(error);
+      },
+    });
+    this.#sockets.set(id, socket);
+    if (!this.#upgrade) {
+      socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    this.#upgrade({ method: message.method, url: message.url, headers: message.headers }, socket, Buffer.from(message.head));
   }
 
   #serve(message: Extract<ToApi, { t: 'request' }>): void {
@@ -169,6 +218,7 @@ class FrontEnd {
     });
     for (const stop of this.#streams.values()) stop();
     this.#streams.clear();
+    for (const socket of [...this.#sockets.values()]) socket.destroy();
     await this.worker.terminate();
   }
 }
@@ -178,14 +228,14 @@ class FrontEnd {
  * `options.threads` front-end threads once the request rate says they are needed (see the
  * file header). If they cannot start, this thread goes on serving alone.
  */
-export async function listenScaling(options: ListenOptions, handle: (request: ApiRequest) => Promise<ApiResponse>): Promise<Listener> {
+export async function listenScaling(options: ListenOptions, handle: (request: ApiRequest) => Promise<ApiResponse>, upgrade?: UpgradeHandler): Promise<Listener> {
   // SO_REUSEPORT would let this server share a port another one holds: fail as a plain bind would.
   if (options.port !== 0) await assertPortFree(options.host, options.port);
   let requests = 0;
   const local = await listen({ ...options, reusePort: true }, (request) => {
     requests++;
     return handle(request);
-  });
+  }, upgrade);
   let fronts: Listener | undefined;
   let starting: Promise<void> | undefined;
   let closing = false;
@@ -198,7 +248,7 @@ export async function listenScaling(options: ListenOptions, handle: (request: Ap
       clearInterval(monitor);
       starting = (async () => {
         try {
-          const started = await listenInThreads({ ...options, port: local.address.port, reusePort: true }, handle);
+          const started = await listenInThreads({ ...options, port: local.address.port, reusePort: true }, handle, upgrade);
           if (closing) return void (await started.close());
           fronts = started;
           local.handOver();
@@ -231,16 +281,16 @@ function assertPortFree(host: string, port: number): Promise<void> {
 }
 
 /** Like `listen` of `listener.ts`, with `options.threads` front-end threads from the start. */
-export async function listenInThreads(options: ListenOptions, handle: (request: ApiRequest) => Promise<ApiResponse>): Promise<Listener> {
+export async function listenInThreads(options: ListenOptions, handle: (request: ApiRequest) => Promise<ApiResponse>, upgrade?: UpgradeHandler): Promise<Listener> {
   const threads = Math.max(1, options.threads ?? 1);
   const reusePort = threads > 1 || options.reusePort === true;
   const settings = (port: number): FrontEndSettings => ({ host: options.host, port, tls: options.tls, reusePort });
   const fronts: FrontEnd[] = [];
   try {
     // The first thread binds (port 0 picks one); the others join it on the same port.
-    fronts.push(new FrontEnd(settings(options.port), handle));
+    fronts.push(new FrontEnd(settings(options.port), handle, upgrade));
     const address = await fronts[0]!.listening;
-    for (let i = 1; i < threads; i++) fronts.push(new FrontEnd(settings(address.port), handle));
+    for (let i = 1; i < threads; i++) fronts.push(new FrontEnd(settings(address.port), handle, upgrade));
     await Promise.all(fronts.map((f) => f.listening));
     return {
       address,

@@ -41,6 +41,7 @@ import { partialMetadata, toTable, type IncludeObject } from './table.ts';
 import { watchStream, type WatchDeps } from './watch-stream.ts';
 import { CachedObject, type WatchCache } from './watch-cache.ts';
 import { openapiV2, openapiV3GroupVersion, openapiV3Root } from './openapi.ts';
+import type { PodStreams } from './streams/index.ts';
 
 /** What the handler needs from the rest of the server. */
 export interface HandlerDeps {
@@ -55,6 +56,8 @@ export interface HandlerDeps {
   now?: () => Date;
   /** See {@link WatchDeps.minRequestTimeoutSeconds}. */
   minRequestTimeoutSeconds?: number;
+  /** Serves `pods/log` (and knows exec, attach and port-forward need an upgrade). */
+  streams?: PodStreams;
 }
 
 const JSON_TYPE = 'application/json';
@@ -227,6 +230,14 @@ export class ApiHandler {
       const body = decodeObject(request.body, request.contentType) as KubeObject;
       await bind(store, def, info.namespace!, name, body, this.#now);
       return json(201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+    }
+    if (def.group === '' && def.plural === 'pods' && (sub === 'log' || sub === 'exec' || sub === 'attach' || sub === 'portforward') && this.#deps.streams) {
+      if (sub === 'log') {
+        if (method !== 'GET') throw methodNotAllowed();
+        return this.#deps.streams.logs(request, info.namespace!, name);
+      }
+      if (method !== 'GET' && method !== 'POST') throw methodNotAllowed();
+      throw badRequest('Upgrade request required');
     }
     if (sub === 'finalize' && def.group === '' && def.plural === 'namespaces') {
       if (method !== 'PUT') throw methodNotAllowed();

@@ -3,9 +3,10 @@
  * 3 MiB (upstream's limit) while they are read, so an oversized body costs no memory;
  * watch streams are written as chunked responses and stop when the client goes away.
  */
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { Server as NetServer, type AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { ApiRequest, ApiResponse } from '../client/index.ts';
 import { toStatus, tooLarge } from './errors.ts';
 
@@ -44,6 +45,20 @@ export interface HandingListener extends Listener {
    */
   handOver(): void;
 }
+
+/** A request to switch protocols (WebSocket, SPDY), as the listener hands it over. */
+export interface UpgradeRequest {
+  method: string;
+  /** Path and query, as sent. */
+  url: string;
+  headers: IncomingHttpHeaders;
+}
+
+/**
+ * Serves an upgrade request on the raw connection: from here on the handler owns `socket`
+ * (writing the `101` answer or an error) and `head` (bytes the client sent after the request).
+ */
+export type UpgradeHandler = (request: UpgradeRequest, socket: Duplex, head: Buffer) => void;
 
 class BodyTooLarge extends Error {}
 
@@ -135,8 +150,11 @@ function send(res: ServerResponse, response: ApiResponse, head: boolean): void {
   res.end(head ? undefined : body);
 }
 
-/** Starts listening; `handle` serves each request. */
-export async function listen(options: ListenOptions, handle: (request: ApiRequest) => Promise<ApiResponse>): Promise<HandingListener> {
+/**
+ * Starts listening; `handle` serves each request and `upgrade` each upgrade request (without
+ * it they are refused). Upgraded connections are cut by `close()`, not by `handOver()`.
+ */
+export async function listen(options: ListenOptions, handle: (request: ApiRequest) => Promise<ApiResponse>, upgrade?: UpgradeHandler): Promise<HandingListener> {
   let handedOver = false;
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     void (async () => {
@@ -172,6 +190,17 @@ export async function listen(options: ListenOptions, handle: (request: ApiReques
     ? createHttpsServer({ key: options.tls.key, cert: options.tls.cert, ...(options.tls.ca ? { ca: options.tls.ca } : {}) }, onRequest)
     : createHttpServer(onRequest);
   server.keepAliveTimeout = 65_000;
+  const upgraded = new Set<Duplex>();
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    upgraded.add(socket);
+    socket.once('close', () => upgraded.delete(socket));
+    socket.on('error', () => socket.destroy());
+    if (!upgrade) {
+      socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    upgrade({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers }, socket, head);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen({ port: options.port, host: options.host, ...(options.reusePort ? { reusePort: true } : {}) }, () => {
@@ -190,6 +219,7 @@ export async function listen(options: ListenOptions, handle: (request: ApiReques
         if (server.listening) server.close();
         // Watches never end by themselves: cut every connection so close() completes.
         server.closeAllConnections();
+        for (const socket of upgraded) socket.destroy();
       }),
     handOver: () => {
       handedOver = true;

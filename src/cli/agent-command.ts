@@ -6,7 +6,7 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Client, HttpTransport, kinds } from '../client/index.ts';
+import { Client, HttpTransport, kinds, readKubeconfig } from '../client/index.ts';
 import { nodePodCidr, startAgent } from '../kubelet/index.ts';
 import { defaultDataDir } from '../server/index.ts';
 import { credentialsFromToken } from '../sim/index.ts';
@@ -27,6 +27,7 @@ Flags:
   --cluster-domain D           cluster domain (default cluster.local)
   --node-ip IP                 the node's address (default: the first IPv4 address)
   --insecure-registry HOST     a registry reached over plain HTTP (repeatable)
+  --kubelet-arg K=V            kubelet setting (repeatable); supported: port=N (streaming server, default 10250)
 `;
 
 /** Parses the flags and runs the agent until SIGTERM/SIGINT. */
@@ -37,6 +38,7 @@ export async function agentCommand(args: string[]): Promise<number> {
     options: {
       server: text, token: text, kubeconfig: text, 'node-name': text, runtime: text, 'data-dir': text, 'pod-cidr': text,
       'cluster-dns': text, 'cluster-domain': text, 'node-ip': text, 'insecure-registry': { type: 'string', multiple: true },
+      'kubelet-arg': { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -53,12 +55,25 @@ export async function agentCommand(args: string[]): Promise<number> {
   }
   if (process.getuid?.() !== 0) console.error('skiff agent: warning: not running as root; creating containers will fail');
   let transport: HttpTransport;
+  /** The cluster CA: the kubelet's streaming server accepts the API server's certificate by it. */
+  let clientCa: string | undefined;
   const http = { userAgent: 'kubelet/v1.32.0-skiff (linux/amd64)', maxSockets: 32 };
-  if (v.kubeconfig) transport = HttpTransport.fromKubeconfig(v.kubeconfig, http);
-  else if (v.server && v.token) {
+  if (v.kubeconfig) {
+    const credentials = readKubeconfig(v.kubeconfig);
+    clientCa = credentials.ca;
+    transport = new HttpTransport(credentials, http);
+  } else if (v.server && v.token) {
     console.error('skiff agent: joining with --token: the server does not authenticate join tokens yet; if this fails, pass --kubeconfig FILE');
-    transport = new HttpTransport(await credentialsFromToken(v.server, v.token), http);
+    const credentials = await credentialsFromToken(v.server, v.token);
+    clientCa = credentials.ca;
+    transport = new HttpTransport(credentials, http);
   } else throw new TypeError('pass --kubeconfig FILE, or --server URL and --token TOKEN');
+  let kubeletPort: number | undefined;
+  for (const pair of v['kubelet-arg'] ?? []) {
+    const [key, value = ''] = pair.split(/=(.*)/s) as [string, string?];
+    if (key === 'port' && /^[0-9]+$/.test(value) && Number(value) <= 65535) kubeletPort = Number(value);
+    else console.error(`skiff agent: --kubelet-arg ${pair} is not supported; ignored`);
+  }
   const client = new Client(transport);
   const nodeName = v['node-name'] ?? hostname();
   let podCidr = v['pod-cidr'];
@@ -77,6 +92,8 @@ export async function agentCommand(args: string[]): Promise<number> {
     clusterDomain: v['cluster-domain'] ?? 'cluster.local',
     ...(v['node-ip'] ? { nodeIp: v['node-ip'] } : {}),
     ...(v['insecure-registry'] ? { insecureRegistries: v['insecure-registry'] } : {}),
+    ...(clientCa ? { clientCa } : {}),
+    ...(kubeletPort !== undefined ? { kubeletPort } : {}),
   });
   console.error(`skiff agent: node ${nodeName} running (state in ${join(dataDir, 'agent')}, pod subnet ${podCidr})`);
   await new Promise<void>((resolve) => {

@@ -31,6 +31,7 @@ Flags:
                               leader-elect-retry-period=DURATION (leader election is on with etcd)
   --kube-scheduler-arg K=V    scheduler setting (repeatable); supported: percentage-of-nodes-to-score=N,
                               pod-initial-backoff-seconds=N, pod-max-backoff-seconds=N, and the leader-elect* settings
+  --kubelet-arg K=V           embedded agent's kubelet setting (repeatable); supported: port=N (streaming server, default 10250)
 `;
 
 /** Parses the flags and runs the server until SIGTERM/SIGINT. */
@@ -53,6 +54,7 @@ export async function serverCommand(args: string[]): Promise<number> {
       'kube-apiserver-arg': { type: 'string', multiple: true },
       'kube-controller-manager-arg': { type: 'string', multiple: true },
       'kube-scheduler-arg': { type: 'string', multiple: true },
+      'kubelet-arg': { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -88,6 +90,7 @@ export async function serverCommand(args: string[]): Promise<number> {
     kubeApiserverArgs: pairs('kube-apiserver-arg', values['kube-apiserver-arg']),
     kubeControllerManagerArgs: pairs('kube-controller-manager-arg', values['kube-controller-manager-arg']),
     kubeSchedulerArgs: pairs('kube-scheduler-arg', values['kube-scheduler-arg']),
+    kubeletArgs: pairs('kubelet-arg', values['kubelet-arg']),
   };
   const server = await runServer(config);
   const onSignal = (signal: string) => {

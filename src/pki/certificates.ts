@@ -49,6 +49,14 @@ export interface ServerCertificates {
   clientCert: string;
   /** The admin client certificate's PKCS#8 private key. */
   clientKey: string;
+  /**
+   * The API server's client certificate towards kubelets (`client-kube-apiserver-kubelet.crt`,
+   * `kube-apiserver-kubelet-client` in `system:masters`): kubelets accept exec, attach,
+   * port-forward and log requests only with a certificate signed by the cluster CA.
+   */
+  kubeletClientCert: string;
+  /** Its PKCS#8 private key. */
+  kubeletClientKey: string;
 }
 
 /** Options of {@link ensureServerCertificates}. */
@@ -111,13 +119,70 @@ export async function ensureServerCertificates(
     usage: x509.ExtendedKeyUsage.clientAuth,
     hosts: [],
   });
+  const kubeletClient = await ensureLeaf(dir, ca, now, {
+    file: 'client-kube-apiserver-kubelet',
+    subject: [{ O: ['system:masters'] }, { CN: ['kube-apiserver-kubelet-client'] }],
+    usage: x509.ExtendedKeyUsage.clientAuth,
+    hosts: [],
+  });
   return {
     caCert: ca.pem,
     serverCert: server.cert,
     serverKey: server.key,
     clientCert: client.cert,
     clientKey: client.key,
+    kubeletClientCert: kubeletClient.cert,
+    kubeletClientKey: kubeletClient.key,
   };
+}
+
+/** Options of {@link ensureSelfSignedCertificate}. */
+export interface SelfSignedOptions {
+  /** File name without extension: `<dir>/<name>.crt` and `.key`. */
+  name: string;
+  /** Subject common name. */
+  commonName: string;
+  /** DNS names and IP addresses the certificate covers. */
+  hosts: string[];
+  now?: () => Date;
+}
+
+/**
+ * Makes sure `dir` holds a self-signed serving certificate for `hosts` (as a kubelet makes its
+ * own when no serving certificate is given), and returns it. Reused while it matches its key,
+ * covers every host and has more than 30 days left; otherwise replaced. Written as
+ * {@link ensureServerCertificates} writes, key (mode 0600) before certificate.
+ */
+export async function ensureSelfSignedCertificate(dir: string, options: SelfSignedOptions): Promise<{ cert: string; key: string }> {
+  const hosts = [...new Set(normalizeHosts(options.hosts))];
+  const now = (options.now ?? (() => new Date()))();
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const [cert, key] = await Promise.all([readIfExists(join(dir, `${options.name}.crt`)), readIfExists(join(dir, `${options.name}.key`))]);
+  if (cert !== undefined && key !== undefined) {
+    try {
+      const parsed = new NodeCertificate(cert);
+      if (parsed.checkPrivateKey(createPrivateKey(key)) && parsed.validToDate.getTime() - now.getTime() > RENEW_BEFORE &&
+        hosts.every((h) => (isIP(h) ? parsed.checkIP(h) !== undefined : parsed.checkHost(h, { subject: 'never', wildcards: false }) !== undefined))) {
+        return { cert, key };
+      }
+    } catch {
+      // replaced below
+    }
+  }
+  return issue(dir, options.name, (keys, ski) =>
+    x509.X509CertificateGenerator.createSelfSigned({
+      name: [{ CN: [options.commonName] }],
+      keys,
+      ...validity(now, LEAF_LIFETIME),
+      extensions: [
+        ski,
+        new x509.BasicConstraintsExtension(false, undefined, true),
+        new x509.KeyUsagesExtension(KeyUsage.digitalSignature | KeyUsage.keyEncipherment, true),
+        new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+        new x509.SubjectAlternativeNameExtension(hosts.map((h) => ({ type: isIP(h) ? 'ip' : 'dns', value: h }) as const)),
+      ],
+    }),
+  );
 }
 
 /**

@@ -3,8 +3,10 @@
  * created or renewed at start-up by {@link ensureServerCertificates}.
  */
 export {
+  ensureSelfSignedCertificate,
   ensureServerCertificates,
   fingerprint,
+  type SelfSignedOptions,
   type EnsureServerCertificatesOptions,
   type ServerCertificates,
 } from './certificates.ts';

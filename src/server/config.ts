@@ -25,6 +25,8 @@ export interface ServerConfig {
   kubeControllerManagerArgs: Record<string, string>;
   /** `--kube-scheduler-arg key=value` pairs; see `run-server.ts`. */
   kubeSchedulerArgs: Record<string, string>;
+  /** `--kubelet-arg key=value` pairs for the embedded agent (supported: `port`). */
+  kubeletArgs?: Record<string, string>;
 }
 
 /** The default data dir: `/var/lib/skiff` for root, `~/.skiff` otherwise (as k3s's rootless). */

@@ -70,6 +70,7 @@ export async function runServer(config: ServerConfig, log: (line: string) => voi
         threads: defaultFrontEndThreads(),
       },
       serviceCidr: config.serviceCidr,
+      kubeletClient: { cert: certs.kubeletClientCert, key: certs.kubeletClientKey },
       ...apiServerArgs(config.kubeApiserverArgs, log),
     });
     await api.start();
@@ -145,6 +146,8 @@ export async function runServer(config: ServerConfig, log: (line: string) => voi
           podCidr: nodePodCidr(config.clusterCidr),
           clusterDns: [config.clusterDns],
           clusterDomain: config.clusterDomain,
+          clientCa: certs.caCert,
+          ...kubeletArgs(config.kubeletArgs ?? {}, log),
           log,
         });
         stops.push(() => agent.stop());
@@ -180,6 +183,16 @@ function apiServerArgs(
     if (key === 'min-request-timeout' && seconds) out.minRequestTimeoutSeconds = seconds;
     else if (key === 'event-ttl' && seconds) out.eventTtlSeconds = seconds;
     else log(`skiff: --kube-apiserver-arg ${key}=${value} is not supported; ignored`);
+  }
+  return out;
+}
+
+/** The `--kubelet-arg` settings Skiff understands (`port`); others are reported and ignored. */
+function kubeletArgs(args: Record<string, string>, log: (line: string) => void): { kubeletPort?: number } {
+  const out: { kubeletPort?: number } = {};
+  for (const [key, value] of Object.entries(args)) {
+    if (key === 'port' && /^[0-9]+$/.test(value) && Number(value) <= 65535) out.kubeletPort = Number(value);
+    else log(`skiff: --kubelet-arg ${key}=${value} is not supported; ignored`);
   }
   return out;
 }

@@ -53,6 +53,8 @@ export interface KubeletOptions {
   nodeIp?: string;
   /** Extra node labels. */
   nodeLabels?: Record<string, string>;
+  /** The port the kubelet's streaming server listens on (reported in the Node's daemonEndpoints). */
+  kubeletPort?: number;
   log?: (line: string) => void;
 }
 
@@ -139,6 +141,7 @@ export class Kubelet {
       podCidr: options.podCidr,
       nodeIp: options.nodeIp,
       labels: options.nodeLabels,
+      ...(options.kubeletPort !== undefined ? { kubeletPort: options.kubeletPort } : {}),
       log: this.#log,
     });
   }

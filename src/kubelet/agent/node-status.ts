@@ -35,6 +35,8 @@ export interface NodeStatusOptions {
   /** The node's address; default the first non-loopback IPv4 address. */
   nodeIp?: string;
   labels?: Record<string, string>;
+  /** The port of the kubelet's streaming server (`status.daemonEndpoints`); default 10250. */
+  kubeletPort?: number;
   leaseIntervalMs?: number;
   statusIntervalMs?: number;
   log?: (line: string) => void;
@@ -170,7 +172,7 @@ export class NodeStatusManager {
           { type: 'InternalIP', address: this.nodeIp },
           { type: 'Hostname', address: hostname() },
         ],
-        daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
+        daemonEndpoints: { kubeletEndpoint: { Port: this.#o.kubeletPort ?? 10250 } },
         nodeInfo: {
           machineID: machineId,
           systemUUID: read('/sys/class/dmi/id/product_uuid').toLowerCase() || machineId,

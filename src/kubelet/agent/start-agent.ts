@@ -18,6 +18,7 @@ import { bridgeConfList } from '../runtime/runc/cni.ts';
 import { RuncRuntime } from '../runtime/runc/runc-runtime.ts';
 import { KubeletError } from './errors.ts';
 import { Kubelet } from './kubelet.ts';
+import { DEFAULT_KUBELET_PORT, KubeletServer } from '../server/index.ts';
 
 /** Options of {@link startAgent}. */
 export interface AgentOptions {
@@ -34,6 +35,13 @@ export interface AgentOptions {
   nodeIp?: string;
   /** Registries spoken to over plain HTTP although not on loopback. */
   insecureRegistries?: string[];
+  /**
+   * PEM of the cluster CA: the kubelet's streaming server (logs, exec, attach, port-forward)
+   * accepts only client certificates it signed. Without it that server does not start.
+   */
+  clientCa?: string;
+  /** Port of the streaming server (upstream's `--port`); default 10250, 0 for any free port. */
+  kubeletPort?: number;
   log?: (line: string) => void;
 }
 
@@ -88,6 +96,21 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     network,
     cgroupRoot: names.cgroupRoot,
   });
+  // The streaming server first: the Node reports its port.
+  let server: KubeletServer | undefined;
+  if (options.clientCa) {
+    server = new KubeletServer({
+      runtime,
+      clientCa: options.clientCa,
+      certDir: join(root, 'tls'),
+      port: options.kubeletPort ?? DEFAULT_KUBELET_PORT,
+      ...(options.nodeIp ? { hosts: [options.nodeIp] } : {}),
+      ...(options.log ? { log: options.log } : {}),
+    });
+    await server.start();
+  } else {
+    (options.log ?? console.error)('kubelet: no cluster CA given; logs, exec, attach and port-forward are not served');
+  }
   const images = await ImageService.open({ root: join(root, 'images'), ...(options.insecureRegistries ? { insecureRegistries: options.insecureRegistries } : {}) });
   const kubelet = new Kubelet({
     client: options.client,
@@ -100,11 +123,13 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     ...(options.clusterDomain ? { clusterDomain: options.clusterDomain } : {}),
     ...(options.nodeIp ? { nodeIp: options.nodeIp } : {}),
     ...(options.log ? { log: options.log } : {}),
+    ...(server ? { kubeletPort: server.port } : {}),
   });
   try {
     await kubelet.start();
   } catch (error) {
     await kubelet.stop().catch(() => {});
+    await server?.close();
     await runtime.close();
     throw error;
   }
@@ -112,6 +137,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     kubelet,
     host: names,
     async stop() {
+      await server?.close();
       await kubelet.stop();
       await runtime.close();
     },

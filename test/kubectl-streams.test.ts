@@ -100,7 +100,7 @@ describe('kubectl streams: logs, exec, attach, port-forward, cp', { skip, concur
     const create = (p: Pod) => client.resource(kinds.pods).create(p);
     await Promise.all([
       create(pod('shell', { containers: [{ name: 'c', image: bb, command: ['sleep', '3600'] }] })),
-      create(pod('talker', { containers: [{ name: 'c', image: bb, command: ['sh', '-c', 'echo one; echo two >&2; echo three; sleep 3600'] }] })),
+      create(pod('talker', { containers: [{ name: 'c', image: bb, command: ['sh', '-c', 'echo one; sleep 0.2; echo two >&2; sleep 0.2; echo three; sleep 3600'] }] })),
       create(pod('counter', { restartPolicy: 'Never', containers: [{ name: 'c', image: bb, command: ['sh', '-c', 'for i in 1 2 3; do echo line$i; sleep 0.3; done'] }] })),
       create(pod('crasher', { containers: [{ name: 'c', image: bb, command: ['sh', '-c', 'echo run-$(cat /proc/sys/kernel/random/uuid); sleep 0.5; exit 1'] }] })),
       create(pod('echoer', { containers: [{ name: 'c', image: bb, stdin: true, command: ['sh', '-c', 'echo ready; while read l; do echo got:$l; done'] }] })),

@@ -7,7 +7,9 @@
  * hostname (the normal case) uses the bridge `skiff0`, the cgroup root `/kubepods` and masquerades
  * pod traffic leaving the node; any other node name (several agents on one machine, as tests
  * run them) gets a bridge `sk<hash>` and a cgroup root `/skiff-<hash>/kubepods` of its own and no
- * masquerading, so agents never share or disturb each other's host state.
+ * masquerading, so agents never share or disturb each other's host state. Likewise only the
+ * machine's own node serves streams (logs, exec, port-forward) on the kubelet port 10250; others
+ * take any free port, which the Node's `status.daemonEndpoints` reports.
  */
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -40,7 +42,10 @@ export interface AgentOptions {
    * accepts only client certificates it signed. Without it that server does not start.
    */
   clientCa?: string;
-  /** Port of the streaming server (upstream's `--port`); default 10250, 0 for any free port. */
+  /**
+   * Port of the streaming server (upstream's `--port`); 0 for any free port. Default 10250 for
+   * the node named after the machine, any free port for other node names (see the file header).
+   */
   kubeletPort?: number;
   log?: (line: string) => void;
 }
@@ -103,7 +108,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       runtime,
       clientCa: options.clientCa,
       certDir: join(root, 'tls'),
-      port: options.kubeletPort ?? DEFAULT_KUBELET_PORT,
+      // Like the bridge and cgroup root: only the machine's own node takes the well-known port.
+      port: options.kubeletPort ?? (own ? DEFAULT_KUBELET_PORT : 0),
       ...(options.nodeIp ? { hosts: [options.nodeIp] } : {}),
       ...(options.log ? { log: options.log } : {}),
     });

@@ -11,7 +11,7 @@ import { request, type RequestOptions } from 'node:https';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
-import { channelMessage, CLOSE, ERROR, exitCodeOf, STDIN, STDOUT, V4_PROTOCOL, V5_PROTOCOL, WebSocket, type ExecStatus } from '../src/apiserver/index.ts';
+import { channelMessage, CLOSE, ERROR, exitCodeOf, STDIN, STDOUT, V4_PROTOCOL, V5_PROTOCOL, WebSocket, type ExecStatus } from '../src/streams/index.ts';
 import { Client, HttpTransport, kinds, readKubeconfig } from '../src/client/index.ts';
 import { ensureSelfSignedCertificate } from '../src/pki/index.ts';
 import { cleanupNode, imageRegistry, nodeLeftovers, uniqueNode } from './helpers/agent.ts';

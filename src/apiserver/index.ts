@@ -7,7 +7,3 @@ export { ApiServer, type ApiServerOptions } from './api-server.ts';
 export { defaultFrontEndThreads } from './front-end.ts';
 export type { ApiRequest, ApiResponse, EventStream } from '../client/index.ts';
 export type { KubeObject, ResourceDef } from './resource.ts';
-export {
-  acceptUpgrade, channelMessage, CLOSE, ERROR, exitCodeOf, exitStatus, failureStatus, isWebSocketUpgrade, JsonObjectSplitter,
-  offeredProtocols, RESIZE, STDERR, STDIN, STDOUT, terminalSize, V4_PROTOCOL, V5_PROTOCOL, WebSocket, type ExecStatus,
-} from './streams/index.ts';

@@ -11,7 +11,7 @@ import { networkInterfaces } from 'node:os';
 import type { Duplex } from 'node:stream';
 import type { Node } from 'kubernetes-types/core/v1.js';
 import { StatusError } from '../errors.ts';
-import { newKey, WebSocket } from './websocket.ts';
+import { newKey, WebSocket } from '../../streams/index.ts';
 
 /** The API server's client certificate towards kubelets. */
 export interface KubeletClientCertificate {

@@ -33,7 +33,7 @@ import {
   STDOUT,
   V4_PROTOCOL,
   V5_PROTOCOL,
-} from './channel-protocol.ts';
+} from '../../streams/index.ts';
 import {
   kubeletGet,
   kubeletLocation,
@@ -44,8 +44,8 @@ import {
   type KubeletClientCertificate,
   type KubeletLocation,
 } from './kubelet-client.ts';
-import { acceptSpdyUpgrade, SpdySession, type SpdyStream } from './spdy.ts';
-import { acceptUpgrade, isWebSocketUpgrade, messageStream, offeredProtocols, WebSocket } from './websocket.ts';
+import { acceptSpdyUpgrade, SpdySession, type SpdyStream } from '../../streams/index.ts';
+import { acceptUpgrade, isWebSocketUpgrade, messageStream, offeredProtocols, WebSocket } from '../../streams/index.ts';
 
 /** An upgrade request as the listener hands it over. */
 export interface UpgradeRequest {

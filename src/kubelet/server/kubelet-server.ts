@@ -42,7 +42,7 @@ import {
   V4_PROTOCOL,
   V5_PROTOCOL,
   WebSocket,
-} from '../../apiserver/index.ts';
+} from '../../streams/index.ts';
 import { ensureSelfSignedCertificate } from '../../pki/index.ts';
 import type { ContainerRuntime, StreamHandle } from '../runtime/container-runtime.ts';
 import { findContainer, readySandbox, runningContainer } from './containers.ts';

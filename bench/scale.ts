@@ -2,14 +2,16 @@
  * The control plane at scale, on simulated nodes (issue #4's targets).
  *
  *   node_modules/.bin/node bench/scale.ts deployment [replicas=10000] [nodes=1000]
- *   node_modules/.bin/node bench/scale.ts envelope [nodes=5000] [pods=150000]
+ *   node_modules/.bin/node bench/scale.ts envelope [nodes=5000] [pods=150000] [deployments|direct]
  *
  * `deployment`: `kubectl apply` of one Deployment, until every replica is Running (target
  * < 30 s for 10,000 replicas on 1,000 nodes). Progress is printed every second: pods created,
  * bound, Running — the picture of where the time goes.
  *
  * `envelope`: upstream's scalability envelope on one machine: N nodes and P pods held (pods
- * from Deployments of 1,000 replicas); then, while a background writer makes 20 changes/s,
+ * from Deployments of 1,000 replicas, or with `direct` created already bound to a node, round
+ * robin, as kwok-based density tests fill a cluster — the state held is the same, the scheduler
+ * and controllers are left out of the filling); then, while a background writer makes 20 changes/s,
  * single-object API calls (get, create, update, delete of ConfigMaps; get of a pod) are timed
  * for 60 s (target p99 < 1 s); the server's and the simulator's RSS are reported.
  *
@@ -125,9 +127,25 @@ async function envelopeMode(): Promise<void> {
   const client = new Client(transport);
   const counter = await podCounter(client);
   const perDeployment = 1000;
+  const direct = process.argv[5] === 'direct';
   const started = performance.now();
-  for (let i = 0; i * perDeployment < podsWanted; i++) {
-    await client.resource(kinds.deployments).create(deployment(`app-${i}`, Math.min(perDeployment, podsWanted - i * perDeployment)) as never);
+  if (direct) {
+    let next = 0;
+    const pods = client.resource(kinds.pods);
+    await Promise.all(
+      Array.from({ length: 32 }, async () => {
+        for (let i = next++; i < podsWanted; i = next++) {
+          await pods.create({
+            metadata: { name: `held-${i}`, namespace: 'default', labels: { app: `held-${i % 150}` } },
+            spec: { nodeName: `sim-${i % nodes}`, containers: [{ name: 'c', image: 'registry.local/app:1', resources: { requests: { cpu: '10m', memory: '16Mi' } } }] },
+          });
+        }
+      }),
+    );
+  } else {
+    for (let i = 0; i * perDeployment < podsWanted; i++) {
+      await client.resource(kinds.deployments).create(deployment(`app-${i}`, Math.min(perDeployment, podsWanted - i * perDeployment)) as never);
+    }
   }
   const filled = await waitRunning(counter, podsWanted, started, 'fill');
   counter.stop();
@@ -166,7 +184,7 @@ async function envelopeMode(): Promise<void> {
   churning = false;
   await churn;
   console.log(`\n${machineLine()}\n`);
-  console.log(`${nodes.toLocaleString('en-US')} simulated nodes, ${podsWanted.toLocaleString('en-US')} pods Running (filled in ${(filled / 1000).toFixed(0)} s); 20 background changes/s\n`);
+  console.log(`${nodes.toLocaleString('en-US')} simulated nodes, ${podsWanted.toLocaleString('en-US')} pods Running (${direct ? 'created bound' : 'from Deployments'}, filled in ${(filled / 1000).toFixed(0)} s); 20 background changes/s\n`);
   console.log(
     markdownTable(
       ['Call', 'p50 (ms)', 'p99 (ms)', 'max (ms)', 'n'],

@@ -159,10 +159,7 @@ describe('kubelet: pods in real containers', { skip, concurrency: true, timeout:
     await deleteAndWait('ready');
   });
 
-  // Known runtime bug (src/kubelet/runtime, reported): a container OOM-killed soon after start is
-  // recorded as StartError (exit 128) and its rootfs mount and pod cgroup are left behind, which
-  // would also fail this file's leak check. Un-skip once the runtime reports OOMKilled here.
-  test('OOMKilled with exit code 137; limits give Guaranteed QoS', { skip: 'runtime reports StartError for an OOM kill right after start (src/kubelet/runtime bug, reported)' }, async () => {
+  test('OOMKilled with exit code 137; limits give Guaranteed QoS', async () => {
     await create(podManifest('oom', {
       restartPolicy: 'Never',
       containers: [{ name: 'c', image: bb(), command: ['sh', '-c', 'sleep 1; tail /dev/zero'], resources: { limits: { memory: '64Mi', cpu: '500m' } } }],

@@ -167,6 +167,18 @@ export function runRuntimeSuite(options: RuntimeSuiteOptions): void {
       await rt.removePodSandbox(sb);
     });
 
+    test('a Guaranteed pod (pod-level limits, oom_score_adj -997): OOM after start is OOMKilled, exit 137', async () => {
+      const limit = 64 * 1024 * 1024;
+      const sb = await rt.runPodSandbox(pod({ qosClass: 'Guaranteed', resources: { memoryLimitBytes: limit, cpuQuota: 50_000, cpuPeriod: 100_000, cpuShares: 512 } }));
+      // -997 is the kubelet's score for Guaranteed containers; where this process may not lower
+      // scores (no CAP_SYS_RESOURCE, as in some sandboxes), the runtime raises it instead of failing.
+      const id = await runIn(sb, ctr('late-hog', ['sh', '-c', 'sleep 1; tail /dev/zero'], { resources: { memoryLimitBytes: limit, cpuQuota: 50_000, cpuPeriod: 100_000, cpuShares: 512, oomScoreAdj: -997 } }));
+      const s = await exited(id, 20_000);
+      assert.equal(s.reason, 'OOMKilled', JSON.stringify(s));
+      assert.equal(s.exitCode, 137);
+      await rt.removePodSandbox(sb);
+    });
+
     test('stop: SIGTERM first, SIGKILL after the timeout', async () => {
       const sb = await rt.runPodSandbox(pod());
       const polite = await runIn(sb, ctr('polite', ['sh', '-c', 'trap "exit 0" TERM; while true; do sleep 0.1; done']));

@@ -112,6 +112,12 @@ export interface BuildSpecOptions {
   namespaces: SandboxNamespaces;
   /** Sandbox-level sysctls, overridden by the container's. */
   sandboxSysctls?: Record<string, string>;
+  /**
+   * The lowest `oom_score_adj` this process may give (containerd's `restrict_oom_score_adj`):
+   * without CAP_SYS_RESOURCE a score below one's own cannot be set, and runc's init would die
+   * trying, so a lower request is raised to this. Undefined: no limit.
+   */
+  minOomScoreAdj?: number;
 }
 
 function capName(name: string): string {
@@ -210,7 +216,7 @@ export function buildSpec(config: ContainerConfig, options: BuildSpecOptions): O
       // Why no default: runc then keeps its own limits; a fixed NOFILE may exceed the host's nr_open.
       rlimits: config.rlimits ?? [],
       noNewPrivileges: sec.noNewPrivileges === true && !privileged,
-      ...(res.oomScoreAdj !== undefined ? { oomScoreAdj: res.oomScoreAdj } : {}),
+      ...(res.oomScoreAdj !== undefined ? { oomScoreAdj: Math.max(res.oomScoreAdj, options.minOomScoreAdj ?? -1000) } : {}),
     },
     root: { path: options.rootfs, readonly: sec.readonlyRootfs === true },
     mounts,

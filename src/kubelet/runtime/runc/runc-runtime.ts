@@ -362,6 +362,7 @@ export class RuncRuntime implements ContainerRuntime {
       const spec = buildSpec(config, {
         rootfs,
         cgroupsPath,
+        ...(OWN_MIN_OOM_SCORE_ADJ !== undefined ? { minOomScoreAdj: OWN_MIN_OOM_SCORE_ADJ } : {}),
         sandboxSysctls: sandbox.config.sysctls,
         namespaces: {
           net: sandbox.config.hostNetwork ? null : paths.netns,
@@ -720,3 +721,20 @@ async function resizePty(pid: number, cols: number, rows: number): Promise<void>
   if (!tty.startsWith('/dev/pts/')) return;
   await run('stty', ['-F', `/proc/${pid}/root${tty}`, 'cols', String(cols), 'rows', String(rows)]);
 }
+
+/**
+ * Whether this process may lower `oom_score_adj` (CAP_SYS_RESOURCE, bit 24 of CapEff): some
+ * sandboxes and containers run as root without it. Without it, no container can get a score
+ * below this process's own, so requests are raised to it (as containerd's
+ * `restrict_oom_score_adj`); undefined when there is no such limit.
+ */
+const OWN_MIN_OOM_SCORE_ADJ: number | undefined = (() => {
+  try {
+    const status = readFileSync('/proc/self/status', 'utf8');
+    const capEff = BigInt(`0x${/^CapEff:\s*([0-9a-f]+)/m.exec(status)?.[1] ?? '0'}`);
+    if ((capEff >> 24n) & 1n) return undefined;
+    return Number(readFileSync('/proc/self/oom_score_adj', 'utf8').trim());
+  } catch {
+    return undefined;
+  }
+})();

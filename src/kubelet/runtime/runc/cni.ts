@@ -107,7 +107,7 @@ export class CniNetwork {
     let prevResult: CniResult | undefined;
     const done: CniPluginConfig[] = [];
     try {
-      for (const plugin of this.confList.plugins) {
+      for (const plugin of this.#chain(portMappings.length > 0)) {
         prevResult = await this.#invoke(this.#pluginConfig(plugin, prevResult, portMappings), 'ADD', { containerId, netns, ifName: 'eth0', name: this.confList.name, cniVersion: this.confList.cniVersion });
         done.push(plugin);
       }
@@ -120,13 +120,13 @@ export class CniNetwork {
     }
     const result = prevResult ?? {};
     await mkdir(this.#cacheDir, { recursive: true });
-    await writeFile(this.#cacheFile(containerId), JSON.stringify({ result, portMappings }));
+    await writeFile(this.#cacheFile(containerId), JSON.stringify({ result, portMappings, withPorts: portMappings.length > 0 }));
     return result;
   }
 
   /** DEL: runs the chain in reverse with the cached ADD result; idempotent (plugins tolerate a gone netns). */
   async del(containerId: string, netns: string): Promise<void> {
-    let cached: { result?: CniResult; portMappings?: PortMapping[] } = {};
+    let cached: { result?: CniResult; portMappings?: PortMapping[]; withPorts?: boolean } = {};
     try {
       cached = JSON.parse(await readFile(this.#cacheFile(containerId), 'utf8')) as typeof cached;
     } catch {
@@ -138,10 +138,21 @@ export class CniNetwork {
     } catch {
       netnsArg = ''; // the spec allows an empty CNI_NETNS on DEL when the namespace is gone
     }
-    for (const plugin of [...this.confList.plugins].reverse()) {
+    // Without a cache (or from an older one) the whole chain is undone, as libcni does.
+    for (const plugin of [...this.#chain(cached.withPorts ?? true)].reverse()) {
       await this.#invoke(this.#pluginConfig(plugin, cached.result, cached.portMappings ?? []), 'DEL', { containerId, netns: netnsArg, ifName: 'eth0', name: this.confList.name, cniVersion: this.confList.cniVersion });
     }
     await rm(this.#cacheFile(containerId), { force: true });
+  }
+
+  /**
+   * The plugins a sandbox runs. A port-mapping plugin (portmap) is left out of sandboxes without
+   * hostPorts: it would program nothing, and each plugin is a process to start (one exec and its
+   * iptables calls saved per pod).
+   */
+  #chain(withPorts: boolean): CniPluginConfig[] {
+    if (withPorts) return this.confList.plugins;
+    return this.confList.plugins.filter((plugin) => !(plugin.capabilities as Record<string, boolean> | undefined)?.portMappings);
   }
 
   #cacheFile(containerId: string): string {

@@ -27,6 +27,7 @@ export {
   type KubeList,
   type KubeObject,
 } from './object.ts';
+export { nodeSelectorTermMatches, nodeSelectorTermsMatch, tolerates, untoleratedTaint } from './scheduling.ts';
 export { apiVersionOf, collectionPath, objectPath, resourceType, type ResourceType } from './resources.ts';
 export * from './transport.ts';
 export { processQueue, WorkQueue, type ProcessQueueOptions, type WorkQueueOptions } from './work-queue.ts';

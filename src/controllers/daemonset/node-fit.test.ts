@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DaemonSet } from 'kubernetes-types/apps/v1.js';
 import type { Node, PodSpec } from 'kubernetes-types/core/v1.js';
-import { nodeShouldRunDaemonPod, pinnedAffinity, targetNodeName, tolerates, withDaemonTolerations } from './node-fit.ts';
+import { tolerates } from '../../client/index.ts';
+import { nodeShouldRunDaemonPod, pinnedAffinity, targetNodeName, withDaemonTolerations } from './node-fit.ts';
 
 const node = (name: string, labels: Record<string, string> = {}, taints: NonNullable<Node['spec']>['taints'] = []): Node => ({
   metadata: { name, labels: { 'kubernetes.io/hostname': name, ...labels } },

@@ -7,7 +7,8 @@
  * each daemon pod to its node for the scheduler. Pure functions.
  */
 import type { DaemonSet } from 'kubernetes-types/apps/v1.js';
-import type { Affinity, Node, NodeSelectorRequirement, NodeSelectorTerm, Pod, PodSpec, Taint, Toleration } from 'kubernetes-types/core/v1.js';
+import type { Affinity, Node, Pod, PodSpec, Taint, Toleration } from 'kubernetes-types/core/v1.js';
+import { nodeSelectorTermsMatch, untoleratedTaint } from '../../client/index.ts';
 
 /** The tolerations every daemon pod gets (upstream's `AddOrUpdateDaemonPodTolerations`), in upstream's order. */
 export function daemonTolerations(spec: PodSpec): Toleration[] {
@@ -38,59 +39,9 @@ export function withDaemonTolerations(spec: PodSpec): PodSpec {
   return { ...spec, tolerations };
 }
 
-/** Whether `toleration` tolerates `taint` (upstream's `ToleratesTaint`). */
-export function tolerates(toleration: Toleration, taint: Taint): boolean {
-  if (toleration.effect && toleration.effect !== taint.effect) return false;
-  if (toleration.key && toleration.key !== taint.key) return false;
-  switch (toleration.operator ?? 'Equal') {
-    case 'Exists':
-      return true;
-    case 'Equal':
-    case '':
-      return (toleration.value ?? '') === (taint.value ?? '');
-    default:
-      return false;
-  }
-}
-
 /** Whether some taint of `effects` is tolerated by none of `tolerations`. */
 function hasUntolerated(taints: readonly Taint[], tolerations: readonly Toleration[], effects: readonly string[]): boolean {
-  return taints.some((taint) => effects.includes(taint.effect) && !tolerations.some((t) => tolerates(t, taint)));
-}
-
-function requirementMatches(requirement: NodeSelectorRequirement, value: string | undefined): boolean {
-  const values = requirement.values ?? [];
-  switch (requirement.operator) {
-    case 'In':
-      return value !== undefined && values.includes(value);
-    case 'NotIn':
-      return value === undefined || !values.includes(value);
-    case 'Exists':
-      return value !== undefined;
-    case 'DoesNotExist':
-      return value === undefined;
-    case 'Gt':
-    case 'Lt': {
-      if (value === undefined || values.length !== 1 || !/^-?\d+$/.test(value) || !/^-?\d+$/.test(values[0]!)) return false;
-      return requirement.operator === 'Gt' ? BigInt(value) > BigInt(values[0]!) : BigInt(value) < BigInt(values[0]!);
-    }
-    default:
-      return false;
-  }
-}
-
-/** A term matches when all its requirements do; a term with none matches nothing. */
-function termMatches(term: NodeSelectorTerm, node: Node): boolean {
-  const labels = node.metadata?.labels ?? {};
-  const expressions = term.matchExpressions ?? [];
-  const fields = term.matchFields ?? [];
-  if (expressions.length === 0 && fields.length === 0) return false;
-  for (const r of expressions) if (!requirementMatches(r, Object.hasOwn(labels, r.key) ? labels[r.key] : undefined)) return false;
-  for (const r of fields) {
-    if (r.key !== 'metadata.name' || (r.operator !== 'In' && r.operator !== 'NotIn')) return false;
-    if (!requirementMatches(r, node.metadata?.name)) return false;
-  }
-  return true;
+  return untoleratedTaint(taints, tolerations, (taint) => effects.includes(taint.effect)) !== undefined;
 }
 
 /** The pod's nodeSelector and required node affinity both match the node. */
@@ -98,7 +49,7 @@ export function nodeMatchesPod(spec: PodSpec, node: Node): boolean {
   const labels = node.metadata?.labels ?? {};
   for (const [key, value] of Object.entries(spec.nodeSelector ?? {})) if (labels[key] !== value) return false;
   const required = spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
-  if (required && !required.nodeSelectorTerms.some((term) => termMatches(term, node))) return false;
+  if (required && !nodeSelectorTermsMatch(required.nodeSelectorTerms, labels, node.metadata?.name ?? '')) return false;
   return true;
 }
 

@@ -9,11 +9,10 @@
  * with "Cancelling deletion of Pod ns/name".
  */
 import type { Node, Pod, Taint } from 'kubernetes-types/core/v1.js';
-import { isApiError, kinds, processQueue, WorkQueue, type EventRecorder, type Informer, type ResourceClient } from '../../client/index.ts';
+import { isApiError, kinds, processQueue, tolerates, WorkQueue, type EventRecorder, type Informer, type ResourceClient } from '../../client/index.ts';
 import type { Controller, ControllerContext, ControllerDescriptor } from '../manager.ts';
 import { timestamp } from '../pod-util.ts';
 import { PODS_BY_NODE_INDEX } from './node-lifecycle-controller.ts';
-import { tolerates } from './taints.ts';
 
 /** Options of {@link TaintEvictionController}. */
 export interface TaintEvictionControllerOptions {

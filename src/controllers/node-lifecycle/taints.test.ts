@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Node } from 'kubernetes-types/core/v1.js';
-import { noExecuteKey, noScheduleKeys, tolerates } from './taints.ts';
+import { tolerates } from '../../client/index.ts';
+import { noExecuteKey, noScheduleKeys } from './taints.ts';
 
 test('toleration matching follows upstream ToleratesTaint', () => {
   const taint = { key: 'node.kubernetes.io/unreachable', effect: 'NoExecute' };

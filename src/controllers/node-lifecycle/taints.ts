@@ -1,8 +1,8 @@
 /**
- * Taint and toleration facts the node lifecycle and taint eviction controllers share: the
- * well-known taint keys, upstream's toleration matching, and which taints node conditions map to.
+ * Taint facts the node lifecycle and taint eviction controllers share: the well-known taint
+ * keys and which taints node conditions map to (toleration matching is in src/client).
  */
-import type { Node, NodeCondition, Taint, Toleration } from 'kubernetes-types/core/v1.js';
+import type { Node, NodeCondition, Taint } from 'kubernetes-types/core/v1.js';
 
 /** Well-known taint keys (k8s.io/api/core/v1 `well_known_taints.go`). */
 export const TAINT_NOT_READY = 'node.kubernetes.io/not-ready';
@@ -51,16 +51,3 @@ export function noExecuteKey(node: Node): string | undefined {
   return undefined;
 }
 
-/** Upstream's `Toleration.ToleratesTaint`. */
-export function tolerates(toleration: Toleration, taint: Taint): boolean {
-  if (toleration.effect && toleration.effect !== taint.effect) return false;
-  if (toleration.key && toleration.key !== taint.key) return false;
-  switch (toleration.operator ?? 'Equal') {
-    case 'Exists':
-      return true;
-    case 'Equal':
-      return (toleration.value ?? '') === (taint.value ?? '');
-    default:
-      return false;
-  }
-}

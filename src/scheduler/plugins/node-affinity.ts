@@ -4,7 +4,8 @@
  */
 import type { PreferredSchedulingTerm } from 'kubernetes-types/core/v1.js';
 import { skip, success, unresolvable, type FilterPlugin, type PreFilterPlugin, type PreScorePlugin, type ScorePlugin } from '../framework.ts';
-import { anyTermMatchesNode, defaultNormalize, termMatchesNode } from './helpers.ts';
+import { nodeSelectorTermMatches, nodeSelectorTermsMatch } from '../../client/index.ts';
+import { defaultNormalize } from './helpers.ts';
 
 /** upstream's `ErrReasonPod`. */
 export const errReasonNodeAffinity = "node(s) didn't match Pod's node affinity/selector";
@@ -26,7 +27,7 @@ export const nodeAffinity = {
       for (const key in spec.nodeSelector) if (node.labels[key] !== spec.nodeSelector[key]) return unresolvable(errReasonNodeAffinity);
     }
     const required = spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
-    if (required && !anyTermMatchesNode(required.nodeSelectorTerms ?? [], node.labels, node.name)) return unresolvable(errReasonNodeAffinity);
+    if (required && !nodeSelectorTermsMatch(required.nodeSelectorTerms ?? [], node.labels, node.name)) return unresolvable(errReasonNodeAffinity);
     return success;
   },
   preScore(state, pod) {
@@ -38,7 +39,7 @@ export const nodeAffinity = {
   score(state, _pod, node) {
     let sum = 0;
     for (const term of state.get(name) as PreferredSchedulingTerm[]) {
-      if (term.weight !== 0 && termMatchesNode(term.preference, node.labels, node.name)) sum += term.weight;
+      if (term.weight !== 0 && nodeSelectorTermMatches(term.preference, node.labels, node.name)) sum += term.weight;
     }
     return sum;
   },

@@ -1,6 +1,6 @@
 /** NodeUnschedulable: a cordoned node takes only pods that tolerate its `unschedulable` taint. */
 import { success, unresolvable, type FilterPlugin } from '../framework.ts';
-import { tolerates } from './helpers.ts';
+import { tolerates } from '../../client/index.ts';
 
 /** upstream's `ErrReasonUnschedulable`. */
 export const errReasonUnschedulable = 'node(s) were unschedulable';

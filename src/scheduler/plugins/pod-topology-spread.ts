@@ -12,7 +12,7 @@ import { selectorMatches } from '../../client/index.ts';
 import { maxNodeScore, skip, success, unresolvable, unschedulable, type FilterPlugin, type PreFilterPlugin, type PreScorePlugin, type ScorePlugin, type Snapshot } from '../framework.ts';
 import { zoneLabel, type NodeInfo } from '../node-info.ts';
 import type { PodInfo } from '../pod-info.ts';
-import { anyTermMatchesNode, untoleratedTaint } from './helpers.ts';
+import { nodeSelectorTermsMatch, untoleratedTaint } from '../../client/index.ts';
 
 export const errReasonConstraintsNotMatch = "node(s) didn't match pod topology spread constraints";
 export const errReasonNodeLabelNotMatch = `${errReasonConstraintsNotMatch} (missing required label)`;
@@ -77,7 +77,7 @@ function included(c: Constraint, pod: PodInfo, node: NodeInfo): boolean {
   if (c.honorAffinity) {
     for (const key in spec?.nodeSelector ?? {}) if (node.labels[key] !== spec!.nodeSelector![key]) return false;
     const required = spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
-    if (required && !anyTermMatchesNode(required.nodeSelectorTerms ?? [], node.labels, node.name)) return false;
+    if (required && !nodeSelectorTermsMatch(required.nodeSelectorTerms ?? [], node.labels, node.name)) return false;
   }
   if (c.honorTaints && untoleratedTaint(node.taints, spec?.tolerations, (t) => t.effect === 'NoSchedule' || t.effect === 'NoExecute')) return false;
   return true;

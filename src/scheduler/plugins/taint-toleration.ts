@@ -4,7 +4,8 @@
  */
 import type { Toleration } from 'kubernetes-types/core/v1.js';
 import { success, unresolvable, type FilterPlugin, type PreScorePlugin, type ScorePlugin } from '../framework.ts';
-import { defaultNormalize, tolerates, untoleratedTaint } from './helpers.ts';
+import { tolerates, untoleratedTaint } from '../../client/index.ts';
+import { defaultNormalize } from './helpers.ts';
 
 const name = 'TaintToleration';
 

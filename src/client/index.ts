@@ -5,6 +5,7 @@
  */
 export type { ApiRequest, ApiResponse, EventStream, EventStreamOptions } from './api-request.ts';
 export { Client, ResourceClient, type DeleteOptions, type ListOptions, type PatchOptions, type WatchOptions, type WriteOptions } from './client.ts';
+export { formatInZone, parseSchedule, ScheduleError, type Schedule } from './cron-schedule.ts';
 export { ApiError, isApiError, type Status } from './errors.ts';
 export { EventRecorder, type EventRecorderOptions } from './event-recorder.ts';
 export { Expectations, type ExpectationsOptions } from './expectations.ts';

@@ -21,11 +21,13 @@ import {
   type EventRecorder,
   type Informer,
   type ResourceClient,
+  formatInZone,
+  parseSchedule,
+  type Schedule,
 } from '../../client/index.ts';
 import type { Controller, ControllerContext } from '../manager.ts';
 import { timestamp } from '../pod-util.ts';
 import { systemClock, type Clock } from '../job/clock.ts';
-import { formatInZone, parseSchedule, type Schedule } from './schedule.ts';
 
 /** Options of {@link CronJobController}. */
 export interface CronJobControllerOptions {

@@ -3,7 +3,6 @@ import type { ControllerDescriptor } from '../manager.ts';
 import { CronJobController } from './cronjob-controller.ts';
 
 export { CronJobController, SCHEDULED_TIMESTAMP_ANNOTATION, type CronJobControllerOptions } from './cronjob-controller.ts';
-export { formatInZone, parseSchedule, ScheduleError, type Schedule } from './schedule.ts';
 
 /** Creates Jobs on a cron schedule (`cronjob-controller`). */
 export const cronJobControllerDescriptor: ControllerDescriptor = {

@@ -132,6 +132,8 @@ function everySchedule(text: string): Schedule {
     ms += Number(m[1]) * units[m[2]!]!;
     consumed = re.lastIndex;
   }
+  // Go's time.ParseDuration takes a bare "0" (and signed forms) too.
+  if (/^[+-]?0$/.test(duration)) consumed = duration.length;
   if (consumed !== duration.length || duration === '') {
     throw new ScheduleError(`failed to parse duration ${text}: time: invalid duration "${duration}"`);
   }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatInZone, parseSchedule, ScheduleError } from './schedule.ts';
+import { formatInZone, parseSchedule, ScheduleError } from './cron-schedule.ts';
 
 /** The next `count` activations after `from`, as ISO strings. */
 function runs(spec: string, from: string, count: number, zone = 'UTC'): string[] {

@@ -10,19 +10,21 @@
 import type { CronJob, Job, JobCondition } from 'kubernetes-types/batch/v1.js';
 import type { ObjectReference } from 'kubernetes-types/core/v1.js';
 import {
+  byControllerUid,
   controllerOf,
   controllerRef,
+  controllerUidIndex,
+  formatInZone,
   isApiError,
   kinds,
   objectKey,
+  parseSchedule,
   processQueue,
   splitKey,
   WorkQueue,
   type EventRecorder,
   type Informer,
   type ResourceClient,
-  formatInZone,
-  parseSchedule,
   type Schedule,
 } from '../../client/index.ts';
 import type { Controller, ControllerContext } from '../manager.ts';
@@ -44,7 +46,6 @@ const TOO_MANY_MISSED = 100;
 /** Wake a little after the schedule time, so the clock has certainly passed it. */
 const NEXT_SCHEDULE_DELTA_MS = 100;
 
-const JOB_OWNER_INDEX = 'cronjob-controller/owner-uid';
 
 /** See the file header. */
 export class CronJobController implements Controller {
@@ -65,12 +66,7 @@ export class CronJobController implements Controller {
     this.#cronJobApi = context.client.resource(kinds.cronJobs);
     this.#jobApi = context.client.resource(kinds.jobs);
     this.#cronJobs = context.informers.informer(kinds.cronJobs);
-    this.#jobs = context.informers.informer(kinds.jobs, {
-      [JOB_OWNER_INDEX]: (job) => {
-        const owner = controllerOf(job);
-        return owner?.kind === 'CronJob' ? [owner.uid] : [];
-      },
-    });
+    this.#jobs = context.informers.informer(kinds.jobs, { [controllerUidIndex]: byControllerUid });
     this.#cronJobs.addHandler({
       add: (cj) => this.#queue.add(objectKey(cj)),
       update: (old, cj) => {
@@ -130,7 +126,7 @@ export class CronJobController implements Controller {
       return;
     }
     const cronJob = structuredClone(cached);
-    const jobs = this.#jobs.byIndex(JOB_OWNER_INDEX, cronJob.metadata?.uid ?? '').filter((j) => j.metadata?.namespace === namespace);
+    const jobs = this.#jobs.byIndex(controllerUidIndex, cronJob.metadata?.uid ?? '').filter((j) => j.metadata?.namespace === namespace);
     const cleaned = await this.#cleanupFinishedJobs(cronJob, jobs);
     const { requeueMs, changed, error } = await this.#syncCronJob(cronJob, jobs);
     if (cleaned || changed) {

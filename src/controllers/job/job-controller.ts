@@ -17,8 +17,10 @@
 import type { Job, JobCondition } from 'kubernetes-types/batch/v1.js';
 import type { Container, Pod } from 'kubernetes-types/core/v1.js';
 import {
+  byControllerUid,
   controllerOf,
   controllerRef,
+  controllerUidIndex,
   Expectations,
   isApiError,
   kinds,
@@ -61,7 +63,6 @@ export interface JobControllerOptions {
 
 /** Pods created, deleted or counted in one sync at most, so a huge Job cannot starve others. */
 const MAX_PODS_PER_SYNC = 500;
-const POD_OWNER_INDEX = 'job-controller/owner-uid';
 
 /** What the Job is about to become: the interim condition's type, reason and message. */
 interface Finish {
@@ -119,18 +120,13 @@ export class JobController implements Controller {
     this.#jobApi = context.client.resource(kinds.jobs);
     this.#podApi = context.client.resource(kinds.pods);
     this.#jobs = context.informers.informer(kinds.jobs);
-    this.#pods = context.informers.informer(kinds.pods, {
-      [POD_OWNER_INDEX]: (pod) => {
-        const owner = controllerOf(pod);
-        return owner?.kind === 'Job' ? [owner.uid] : [];
-      },
-    });
+    this.#pods = context.informers.informer(kinds.pods, { [controllerUidIndex]: byControllerUid });
     this.#jobs.addHandler({
       add: (job) => this.#queue.add(objectKey(job)),
       update: (_, job) => this.#queue.add(objectKey(job)),
       delete: (job) => {
         this.#queue.add(objectKey(job));
-        for (const pod of this.#pods.byIndex(POD_OWNER_INDEX, job.metadata?.uid ?? '')) {
+        for (const pod of this.#pods.byIndex(controllerUidIndex, job.metadata?.uid ?? '')) {
           if (hasFinalizer(pod)) this.#orphans.add(objectKey(pod));
         }
       },
@@ -225,7 +221,7 @@ export class JobController implements Controller {
       this.#backoffs.delete(key);
       return;
     }
-    const pods = this.#pods.byIndex(POD_OWNER_INDEX, cached.metadata?.uid ?? '').filter((p) => p.metadata?.namespace === namespace);
+    const pods = this.#pods.byIndex(controllerUidIndex, cached.metadata?.uid ?? '').filter((p) => p.metadata?.namespace === namespace);
     if (finishedCondition(cached)) {
       this.#backoffs.delete(key);
       for (const pod of pods) if (hasFinalizer(pod)) await this.#removeFinalizer(pod);

@@ -327,9 +327,13 @@ export class Scheduler {
     };
     const status: Record<string, unknown> = { conditions: [condition] };
     if (nominatedChanged) status.nominatedNodeName = nominated;
+    // The resourceVersion makes the write conditional on the pod the attempt saw: a pod bound (or
+    // otherwise changed) since then answers 409, and a stale "Unschedulable" never lands on it.
+    const patch = { metadata: { resourceVersion: pod.metadata?.resourceVersion }, status };
     try {
-      await this.#client.resource(kinds.pods).patch(pod.metadata?.namespace, pod.metadata?.name ?? '', { status }, { type: 'strategic', subresource: 'status' });
+      await this.#client.resource(kinds.pods).patch(pod.metadata?.namespace, pod.metadata?.name ?? '', patch, { type: 'strategic', subresource: 'status' });
     } catch (error) {
+      if (error instanceof ApiError && error.code === 409) return;
       if (!(error instanceof ApiError && error.code === 404)) this.#log(`skiff: scheduler: cannot update the status of pod ${pod.metadata?.namespace}/${pod.metadata?.name}: ${(error as Error).message}`);
     }
   }

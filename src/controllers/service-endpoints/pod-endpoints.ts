@@ -148,10 +148,14 @@ export class TriggerTimeTracker {
     if (!known) consider(service.metadata?.creationTimestamp);
     const current = new Map<string, string>();
     for (const pod of pods) {
-      const time = podCondition(pod, 'Ready')?.lastTransitionTime ?? pod.metadata?.creationTimestamp ?? '';
+      const ready = podCondition(pod, 'Ready');
+      const time = ready?.lastTransitionTime ?? pod.metadata?.creationTimestamp ?? '';
+      // Transition times have whole seconds: two flips within one second share a time, so the
+      // Ready status is part of what "changed" means (the trigger is still the time).
+      const state = `${ready?.status ?? ''}@${time}`;
       const name = pod.metadata?.name ?? '';
-      current.set(name, time);
-      if (known?.get(name) !== time) consider(time);
+      current.set(name, state);
+      if (known?.get(name) !== state) consider(time);
     }
     const time = earliest === undefined ? undefined : new Date(earliest).toISOString().replace('.000Z', 'Z');
     return { time, commit: () => void this.#seen.set(key, current) };

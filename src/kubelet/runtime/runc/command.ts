@@ -1,9 +1,21 @@
-/** Running external programs (runc, CNI plugins, mount, ip) and collecting their output. */
+/**
+ * Running external programs (runc, CNI plugins, mount, ip) and collecting their output. They
+ * are started by the shared {@link ProcessSpawner}, not forked from the agent itself (see
+ * spawner.ts for why); a stdin too large for the spawner falls back to Node's own spawn.
+ */
 import { spawn } from 'node:child_process';
 import { CommandError } from '../errors.ts';
+import { MAX_STDIN, ProcessSpawner } from './spawner.ts';
+
+/** The process spawner every runtime program goes through. */
+export const spawner = new ProcessSpawner();
 
 /** Runs a program to completion, collecting its output. */
-export function run(file: string, args: string[], options: { env?: NodeJS.ProcessEnv; stdin?: string | Buffer; timeoutMs?: number } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export async function run(file: string, args: string[], options: { env?: NodeJS.ProcessEnv; stdin?: string | Buffer } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  if (options.stdin === undefined || Buffer.byteLength(options.stdin) <= MAX_STDIN) {
+    const { code, stdout, stderr } = await spawner.run(file, args, options);
+    return { code, stdout, stderr };
+  }
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, { env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];

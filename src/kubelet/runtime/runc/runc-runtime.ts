@@ -18,7 +18,7 @@ import type {
 import { ExecTimeoutError, InvalidStateError, NotFoundError, StartError } from '../errors.ts';
 import { type CgroupMounts, createPodCgroup, oomCounterFile, podCgroupPath, readCgroupMounts, readCgroupStats, removeCgroup } from './cgroups.ts';
 import { type CniConfList, CniNetwork } from './cni.ts';
-import { run, runOk } from './command.ts';
+import { run, runOk, spawner } from './command.ts';
 import { buildSpec } from './oci-spec.ts';
 import { createNamespaces, destroyNamespaces, sandboxPaths, writeNetworkFiles } from './sandbox.ts';
 import { PRCTL_SYSCALL, SHIM_SOURCE } from './shim.ts';
@@ -398,22 +398,11 @@ export class RuncRuntime implements ContainerRuntime {
         join(dir, 'pid'), oomCounterFile(this.#cgroups, rec.cgroupsPath), rec.config.tty ? '1' : '0',
         rec.config.stdin ? join(dir, 'stdin') : '-', join(dir, 'runtime.log'),
       ];
-      const shimErr = await open(join(dir, 'shim.log'), 'a');
-      // Why detached: the shim gets its own session, so it (and the container) outlive the agent.
-      const shim = spawn('perl', args, { detached: true, stdio: ['ignore', 'pipe', shimErr.fd] });
-      await shimErr.close();
       rec.startedAt = this.#now();
-      const line = await new Promise<string>((resolve) => {
-        let buf = '';
-        shim.stdout!.on('data', (d: Buffer) => {
-          buf += d.toString();
-          if (buf.includes('\n')) resolve(buf.split('\n')[0]!);
-        });
-        shim.stdout!.on('end', () => resolve(buf.split('\n')[0] ?? ''));
-        shim.on('error', (e) => resolve(`error ${e.message}`));
-      });
-      shim.stdout!.destroy();
-      shim.unref();
+      // Why detached: the shim gets its own session, so it (and the container) outlive the agent.
+      const shim = await spawner.startDetached('perl', args, { stderrFile: join(dir, 'shim.log') })
+        .catch((e: Error) => ({ pid: undefined, line: `error ${e.message}` }));
+      const line = shim.line;
       rec.shimPid = shim.pid;
       if (!line.startsWith('ok ')) {
         const message = line.startsWith('error ') ? line.slice(6) : `shim failed: ${readFileSync(join(dir, 'shim.log'), 'utf8').slice(-500)}`;
@@ -559,23 +548,14 @@ export class RuncRuntime implements ContainerRuntime {
     await this.#running(id);
     const pidFile = join(this.#containerDir(id), `exec-${newId()}.pid`);
     const [file, args] = this.#execCommand(id, { cmd }, pidFile);
-    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.on('data', (d: Buffer) => err.push(d));
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      // Kill the process inside the container (runc exec cannot forward SIGKILL), then runc.
-      void readFile(pidFile, 'utf8').then((p) => { try { process.kill(Number(p), 'SIGKILL'); } catch { /* gone */ } }, () => {});
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    const code = await new Promise<number>((resolve) => child.on('close', (c, sig) => resolve(c ?? (sig ? 128 : 255))));
-    clearTimeout(timer);
+    const result = await spawner.runBytes(file, args, {
+      timeoutMs,
+      // Kill the process inside the container (runc exec cannot forward SIGKILL); the spawner then kills runc.
+      onTimeout: () => void readFile(pidFile, 'utf8').then((p) => { try { process.kill(Number(p), 'SIGKILL'); } catch { /* gone */ } }, () => {}),
+    });
     await rm(pidFile, { force: true });
-    if (timedOut) throw new ExecTimeoutError(id, timeoutMs);
-    return { exitCode: code, stdout: Buffer.concat(out), stderr: Buffer.concat(err) };
+    if (result.timedOut) throw new ExecTimeoutError(id, timeoutMs);
+    return { exitCode: result.code ?? (result.signal ? 128 : 255), stdout: result.stdout, stderr: result.stderr };
   }
 
   async exec(id: string, options: ExecOptions): Promise<StreamHandle> {

@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { ProcessSpawner } from './spawner.ts';
+
+const spawner = new ProcessSpawner();
+const dir = mkdtempSync(join(tmpdir(), 'skiff-spawner-'));
+after(() => {
+  spawner.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('run collects exit code, stdout and stderr, and passes stdin and env', async () => {
+  assert.deepEqual(await spawner.run('sh', ['-c', 'echo out; echo err >&2; exit 3']), { code: 3, signal: null, stdout: 'out\n', stderr: 'err\n' });
+  assert.equal((await spawner.run('cat', [], { stdin: 'from stdin' })).stdout, 'from stdin');
+  assert.equal((await spawner.run('sh', ['-c', 'echo $ONLY; echo ${HOME:-unset}'], { env: { ONLY: 'this', PATH: '/usr/bin:/bin' } })).stdout, 'this\nunset\n');
+  const big = 'x'.repeat(50_000);
+  assert.equal((await spawner.run('wc', ['-c'], { stdin: big })).stdout.trim(), '50000');
+  assert.equal((await spawner.runBytes('head', ['-c', '300000', '/dev/urandom'])).stdout.length, 300_000);
+});
+
+test('a program that cannot be executed rejects as spawn does; a signal gives a null code', async () => {
+  await assert.rejects(spawner.run('/nonexistent/program', []), (e: Error & { code?: string }) => e.code === 'ENOENT');
+  const killed = await spawner.run('sh', ['-c', 'kill -9 $$']);
+  assert.equal(killed.code, null);
+  assert.equal(killed.signal, '9');
+});
+
+test('programs run concurrently, and a timeout kills only its own program', async () => {
+  const started = Date.now();
+  const [slow, quick, killed] = await Promise.all([
+    spawner.run('sleep', ['0.5']),
+    spawner.run('echo', ['quick']),
+    spawner.run('sleep', ['30'], { timeoutMs: 200 }),
+  ]);
+  assert.equal(slow.code, 0);
+  assert.equal(quick.stdout, 'quick\n');
+  assert.equal(killed.timedOut, true);
+  assert.equal(killed.signal, '9');
+  assert.ok(Date.now() - started < 5_000);
+  const many = await Promise.all(Array.from({ length: 100 }, (_, i) => spawner.run('echo', [String(i)])));
+  assert.deepEqual(many.map((r) => r.stdout), Array.from({ length: 100 }, (_, i) => `${i}\n`));
+});
+
+test('startDetached returns the first stdout line while the program keeps running in its own session', async () => {
+  const stderrFile = join(dir, 'err.log');
+  const started = await spawner.startDetached('sh', ['-c', 'echo ok $$; echo to-stderr >&2; echo $(ps -o sid= -p $$) >&2; sleep 0.3'], { stderrFile });
+  assert.equal(started.line, `ok ${started.pid}`);
+  process.kill(started.pid, 0);
+  // Meanwhile the spawner keeps serving (the detached program does not block it).
+  assert.equal((await spawner.run('echo', ['meanwhile'])).stdout, 'meanwhile\n');
+  await new Promise((r) => setTimeout(r, 600));
+  const lines = readFileSync(stderrFile, 'utf8').trim().split('\n');
+  assert.equal(lines[0], 'to-stderr');
+  assert.equal(Number(lines[1]), started.pid, 'the program leads its own session');
+  const silent = await spawner.startDetached('sh', ['-c', 'exit 0'], { stderrFile });
+  assert.equal(silent.line, '');
+});

@@ -240,6 +240,49 @@ export interface ContainerStats {
   memoryUsageBytes: number;
   /** usage minus inactive file pages, as the kubelet computes it. */
   memoryWorkingSetBytes: number;
+  /** Anonymous and swap cache memory (cgroup `total_rss` / `anon`). */
+  memoryRssBytes?: number;
+  /** Cumulative page faults and major page faults of the cgroup. */
+  pageFaults?: number;
+  majorPageFaults?: number;
+  /** memory limit minus working set; absent without a limit. */
+  memoryAvailableBytes?: number;
+  /** Bytes and inodes the container's writable layer (overlayfs upper dir) uses (CRI `WritableLayer`). */
+  writableLayerBytes?: number;
+  writableLayerInodes?: number;
+}
+
+/** Counters of one network interface (CRI `NetworkInterfaceUsage`). */
+export interface InterfaceStats {
+  name: string;
+  rxBytes: number;
+  rxErrors: number;
+  txBytes: number;
+  txErrors: number;
+}
+
+/**
+ * Resource usage of a pod sandbox (CRI `PodSandboxStats`): its pod-level cgroup, its network
+ * namespace's interfaces and its process count, plus the stats of its running containers.
+ */
+export interface PodSandboxStats {
+  /** Collection time, ms since the epoch. */
+  timestamp: number;
+  sandboxId: string;
+  cpuUsageNanos: number;
+  memoryUsageBytes: number;
+  memoryWorkingSetBytes: number;
+  memoryRssBytes: number;
+  pageFaults: number;
+  majorPageFaults: number;
+  /** Pod memory limit minus working set; absent without a limit. */
+  memoryAvailableBytes?: number;
+  /** Interfaces of the pod's network namespace (loopback excluded); empty for hostNetwork pods or when no container runs. */
+  interfaces: InterfaceStats[];
+  /** Processes in the pod cgroup tree (upstream's `process_stats.process_count`). */
+  processCount: number;
+  /** Stats of the sandbox's running containers, by container id. */
+  containers: (ContainerStats & { id: string })[];
 }
 
 /** A container exit, delivered through `onContainerExit`. */
@@ -283,7 +326,11 @@ export interface RuntimeVersion {
  * - **stopContainer(id, t)** sends the stop signal, waits up to `t` seconds, then SIGKILLs and
  *   resolves once the container has exited. Stopping an exited container is a no-op.
  * - **Logs**: stdout/stderr go to `logPath` in the CRI format
- *   `<RFC3339Nano> stdout|stderr F|P <text>` (P for a partial line longer than 16 KiB).
+ *   `<RFC3339Nano> stdout|stderr F|P <text>` (P for a partial line longer than 16 KiB). The
+ *   runtime never rotates: the kubelet renames the file and calls `reopenContainerLog`; lines
+ *   written in between land in the renamed file, none is lost.
+ * - **Stats** (`containerStats`, `podSandboxStats`) are read from the cgroups at call time;
+ *   counters are cumulative (the caller derives rates from two samples).
  * - **Events**: `onContainerExit` listeners hear each exit once per runtime instance (exits that
  *   happened while no instance ran are delivered when a new instance starts watching).
  * - Calls may run concurrently; operations on one id are serialized by the implementation.
@@ -304,6 +351,15 @@ export interface ContainerRuntime {
   containerStatus(id: string): Promise<ContainerStatus>;
   listContainers(filter?: ContainerFilter): Promise<ContainerStatus[]>;
   containerStats(id: string): Promise<ContainerStats>;
+  /** (Optional: a runtime without it reports no pod-level stats.) Usage of a sandbox's pod cgroup, network and processes, with its running containers' stats (CRI `PodSandboxStats`). */
+  podSandboxStats?(id: string): Promise<PodSandboxStats>;
+  /**
+   * (Optional: without it logs are not rotated.) Asks the runtime to reopen the container's log file at its `logPath` (CRI
+   * `ReopenContainerLog`), after the kubelet renamed the file away to rotate it: resolves once
+   * output goes to a new file at `logPath`. Throws `InvalidStateError` when the container does
+   * not run.
+   */
+  reopenContainerLog?(id: string): Promise<void>;
 
   /** Runs `cmd` in the container and collects its output; throws `ExecTimeoutError` after `timeoutMs` (the process is killed). */
   execSync(id: string, cmd: string[], timeoutMs: number): Promise<ExecSyncResult>;

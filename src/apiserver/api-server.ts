@@ -41,6 +41,11 @@ export interface ApiServerOptions {
   compactionIntervalMs?: number;
   /** The client certificate shown to kubelets for logs, exec, attach and port-forward. */
   kubeletClient?: KubeletClientCertificate;
+  /**
+   * Handlers of paths outside the Kubernetes API, by exact path (the server's join endpoints:
+   * `/cacerts`, `/v1-skiff/...`). They see every method and answer it themselves.
+   */
+  pathHandlers?: Record<string, (request: ApiRequest) => Promise<ApiResponse>>;
 }
 
 /** Namespaces every cluster has from the start, as upstream's system namespaces controller. */
@@ -145,7 +150,8 @@ export class ApiServer {
   /** Serves one request in-process (no network), as the listener does for remote clients. */
   handle(request: ApiRequest): Promise<ApiResponse> {
     if (!this.#handler) throw new Error('the API server is not started');
-    return this.#handler.handle(request);
+    const own = this.#options.pathHandlers && Object.hasOwn(this.#options.pathHandlers, request.path) ? this.#options.pathHandlers[request.path] : undefined;
+    return own ? own(request) : this.#handler.handle(request);
   }
 
   /** An upgrade request: `pods/{name}/exec|attach|portforward`, anything else refused. */

@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { Client, HttpTransport, kinds, readKubeconfig } from '../client/index.ts';
 import { nodePodCidr, startAgent } from '../kubelet/index.ts';
 import { defaultDataDir } from '../server/index.ts';
-import { credentialsFromToken } from '../sim/index.ts';
+import { credentialsFromToken, ensureNodePassword } from '../sim/index.ts';
 
 const USAGE = `Usage: skiff agent --server URL --token TOKEN [flags]
        skiff agent --kubeconfig FILE [flags]
@@ -17,11 +17,14 @@ const USAGE = `Usage: skiff agent --server URL --token TOKEN [flags]
 Joins this machine to a cluster as a node and runs its pods in real containers (as root).
 
 Flags:
-  --server URL, --token TOKEN  the cluster to join (the token's CA fingerprint is checked)
-  --kubeconfig FILE            cluster and credentials (works until join tokens authenticate)
+  --server URL, --token TOKEN  the cluster to join: the server's CA is checked against the token's
+                               CA hash, then the server signs this node a client certificate
+                               (system:node:<name>); the token is in <data-dir>/server/token on the server
+  --kubeconfig FILE            cluster and credentials, instead of --server and --token
   --node-name N                the node's name (default: the hostname)
   --runtime runc|crun|sim      the OCI runtime (default runc; sim nodes are run by 'skiff sim')
   --data-dir DIR               state directory (default /var/lib/skiff); the agent uses DIR/agent
+                               (DIR/agent/node-password: this node's password, made at the first join)
   --pod-cidr CIDR              this node's pod subnet (default: the Node's spec.podCIDR, else 10.42.0.0/24)
   --cluster-dns IP             DNS server written into pods' resolv.conf (default 10.43.0.10)
   --cluster-domain D           cluster domain (default cluster.local)
@@ -54,6 +57,8 @@ export async function agentCommand(args: string[]): Promise<number> {
     return 2;
   }
   if (process.getuid?.() !== 0) console.error('skiff agent: warning: not running as root; creating containers will fail');
+  const nodeName = v['node-name'] ?? hostname();
+  const dataDir = v['data-dir'] ?? defaultDataDir();
   let transport: HttpTransport;
   /** The cluster CA: the kubelet's streaming server accepts the API server's certificate by it. */
   let clientCa: string | undefined;
@@ -63,8 +68,9 @@ export async function agentCommand(args: string[]): Promise<number> {
     clientCa = credentials.ca;
     transport = new HttpTransport(credentials, http);
   } else if (v.server && v.token) {
-    console.error('skiff agent: joining with --token: the server does not authenticate join tokens yet; if this fails, pass --kubeconfig FILE');
-    const credentials = await credentialsFromToken(v.server, v.token);
+    const nodePassword = await ensureNodePassword(join(dataDir, 'agent', 'node-password'));
+    const credentials = await credentialsFromToken(v.server, v.token, { kind: 'node', nodeName, nodePassword });
+    console.error(`skiff agent: joined ${v.server} as system:node:${nodeName} (cluster CA checked against the token)`);
     clientCa = credentials.ca;
     transport = new HttpTransport(credentials, http);
   } else throw new TypeError('pass --kubeconfig FILE, or --server URL and --token TOKEN');
@@ -75,13 +81,11 @@ export async function agentCommand(args: string[]): Promise<number> {
     else console.error(`skiff agent: --kubelet-arg ${pair} is not supported; ignored`);
   }
   const client = new Client(transport);
-  const nodeName = v['node-name'] ?? hostname();
   let podCidr = v['pod-cidr'];
   if (!podCidr) {
     const existing = await client.resource(kinds.nodes).get(undefined, nodeName).catch(() => undefined);
     podCidr = existing?.spec?.podCIDR ?? nodePodCidr('10.42.0.0/16');
   }
-  const dataDir = v['data-dir'] ?? defaultDataDir();
   const agent = await startAgent({
     client,
     nodeName,

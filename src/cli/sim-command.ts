@@ -16,7 +16,8 @@ Runs N simulated nodes (kubelets without containers) in one process.
 
 Flags:
   --kubeconfig FILE            cluster and credentials
-  --server URL, --token TOKEN  join like an agent (the token's CA fingerprint is checked)
+  --server URL, --token TOKEN  join like an agent: the server's CA is checked against the token's CA
+                               hash, then the server signs a client certificate (system:skiff-sim)
   --nodes N                    how many nodes (default 1)
   --node-name-prefix P         node names are P0, P1, … (default sim-)
   --cpu Q, --memory Q, --pods N, --ephemeral-storage Q
@@ -54,7 +55,7 @@ export async function simCommand(args: string[]): Promise<number> {
   let transport: HttpTransport;
   const http = { userAgent: 'skiff-sim', maxSockets: 64 };
   if (v.kubeconfig) transport = HttpTransport.fromKubeconfig(v.kubeconfig, http);
-  else if (v.server && v.token) transport = new HttpTransport(await credentialsFromToken(v.server, v.token), http);
+  else if (v.server && v.token) transport = new HttpTransport(await credentialsFromToken(v.server, v.token, { kind: 'sim' }), http);
   else throw new TypeError('pass --kubeconfig FILE, or --server URL and --token TOKEN');
   const duration = (flag: string, value: string | undefined) => {
     try {

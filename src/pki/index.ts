@@ -10,4 +10,12 @@ export {
   type EnsureServerCertificatesOptions,
   type ServerCertificates,
 } from './certificates.ts';
+export {
+  createKeyAndCsr,
+  InvalidCsrError,
+  signClientCertificate,
+  type KeyAndCsr,
+  type SignClientCertificateOptions,
+} from './client-certificates.ts';
+export { caBundleHash, caBundleMatches, formatJoinToken, parseJoinToken, pemCertificates, type JoinToken } from './join-token.ts';
 export * from './errors.ts';

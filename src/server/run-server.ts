@@ -10,10 +10,11 @@ import { ApiServer, defaultFrontEndThreads } from '../apiserver/index.ts';
 import { Client, LeaderElector, LocalTransport } from '../client/index.ts';
 import { allControllers, controllerEnabled, ControllerManager, GarbageCollector, NamespaceController, type ControllerSettings } from '../controllers/index.ts';
 import { KUBELET_VERSION, nodePodCidr, startAgent } from '../kubelet/index.ts';
-import { ensureServerCertificates, fingerprint } from '../pki/index.ts';
+import { ensureServerCertificates } from '../pki/index.ts';
 import { Scheduler, schedulerArgs } from '../scheduler/index.ts';
 import { openBackend, type Backend } from '../storage/index.ts';
 import type { ServerConfig } from './config.ts';
+import { joinHandlers } from './join.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 import { ensureToken } from './token.ts';
 
@@ -56,8 +57,9 @@ export async function runServer(config: ServerConfig, log: (line: string) => voi
     const certs = await ensureServerCertificates(join(config.dataDir, 'server', 'tls'), {
       hosts: [host, config.nodeName].filter((h) => h && (isIP(h) !== 0 || /^[a-z0-9.-]+$/i.test(h))),
     });
-    const token = await ensureToken(join(config.dataDir, 'server', 'token'), fingerprint(certs.caCert), config.token);
-    void token;
+    const token = await ensureToken(join(config.dataDir, 'server', 'token'), certs.caCert, config.token);
+    // The join endpoints write node-password Secrets through the API itself, once it is up.
+    let joinClient: Client | undefined;
 
     const api = new ApiServer({
       backend,
@@ -71,6 +73,16 @@ export async function runServer(config: ServerConfig, log: (line: string) => voi
       },
       serviceCidr: config.serviceCidr,
       kubeletClient: { cert: certs.kubeletClientCert, key: certs.kubeletClientKey },
+      pathHandlers: joinHandlers({
+        dataDir: config.dataDir,
+        caCert: certs.caCert,
+        token,
+        get client() {
+          if (!joinClient) throw new Error('the API server is starting');
+          return joinClient;
+        },
+        log,
+      }),
       ...apiServerArgs(config.kubeApiserverArgs, log),
     });
     await api.start();
@@ -79,6 +91,7 @@ export async function runServer(config: ServerConfig, log: (line: string) => voi
     log(`skiff: API server listening on ${url}`);
 
     const local = new LocalTransport((r) => api.handle(r));
+    joinClient = new Client(local.withUserAgent('skiff-join'));
     const managerElection = leaderElection(config.kubeControllerManagerArgs, endpoint);
     const schedulerElection = leaderElection(config.kubeSchedulerArgs, endpoint);
     const settings = controllerSettings(managerElection.rest, log);

@@ -6,4 +6,4 @@ export { parseDuration } from './duration.ts';
 export { SimCommandError, SimError } from './errors.ts';
 export { NODE_LEASE_NAMESPACE, SIM_KUBELET_VERSION, SIM_NODE_ANNOTATION } from './node-template.ts';
 export { SIM_DURATION_ANNOTATION, SIM_EXIT_CODE_ANNOTATION, Simulator, type SimulatorOptions } from './simulator.ts';
-export { credentialsFromToken } from './token-credentials.ts';
+export { credentialsFromToken, ensureNodePassword, type JoinIdentity } from './token-credentials.ts';

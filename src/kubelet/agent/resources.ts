@@ -18,7 +18,7 @@ const SUFFIX: Record<string, number> = {
 export function parseQuantity(text: string | number | undefined): number | undefined {
   if (text === undefined) return undefined;
   if (typeof text === 'number') return text;
-  const m = /^([+-]?[0-9.]+)(?:[eE]([+-]?\d+))?([numkMGTPE]i?|)$/.exec(text.trim());
+  const m = /^([+-]?[0-9.]+)(?:[eE]([+-]?\d+))?([numkKMGTPE]i?|)$/.exec(text.trim());
   if (!m) return undefined;
   const factor = SUFFIX[m[3]!];
   if (factor === undefined) return undefined;

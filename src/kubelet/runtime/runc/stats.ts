@@ -7,7 +7,7 @@
  */
 import { lstat, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { InterfaceStats } from '../container-runtime.ts';
+import type { ContainerStats, InterfaceStats, PodSandboxStats } from '../container-runtime.ts';
 import type { CgroupMounts } from './cgroups.ts';
 
 /** CPU and memory of one cgroup. */
@@ -162,4 +162,48 @@ export async function directoryUsage(dir: string): Promise<{ bytes: number; inod
   };
   await walk(dir);
   return { bytes, inodes };
+}
+
+/** A container's stats (CRI `ContainerStats`) from its cgroup and its writable layer directory. */
+export async function containerUsage(mounts: CgroupMounts, cgroupPath: string, upperDir: string, timestamp: number): Promise<ContainerStats> {
+  const u = await readCgroupUsage(mounts, cgroupPath);
+  const layer = await directoryUsage(upperDir);
+  return {
+    timestamp,
+    cpuUsageNanos: u.cpuUsageNanos,
+    memoryUsageBytes: u.memoryUsageBytes,
+    memoryWorkingSetBytes: u.memoryWorkingSetBytes,
+    memoryRssBytes: u.memoryRssBytes,
+    pageFaults: u.pageFaults,
+    majorPageFaults: u.majorPageFaults,
+    ...(u.memoryLimitBytes !== undefined ? { memoryAvailableBytes: Math.max(0, u.memoryLimitBytes - u.memoryWorkingSetBytes) } : {}),
+    writableLayerBytes: layer.bytes,
+    writableLayerInodes: layer.inodes,
+  };
+}
+
+/**
+ * A sandbox's stats (CRI `PodSandboxStats`): the pod cgroup, the interfaces seen by `netPid` (a
+ * process in the pod's network namespace; undefined for hostNetwork pods or when none runs) and
+ * the given container stats.
+ */
+export async function sandboxUsage(
+  mounts: CgroupMounts,
+  options: { sandboxId: string; cgroupPath: string; netPid: number | undefined; containers: (ContainerStats & { id: string })[]; timestamp: number },
+): Promise<PodSandboxStats> {
+  const u = await readCgroupUsage(mounts, options.cgroupPath);
+  return {
+    timestamp: options.timestamp,
+    sandboxId: options.sandboxId,
+    cpuUsageNanos: u.cpuUsageNanos,
+    memoryUsageBytes: u.memoryUsageBytes,
+    memoryWorkingSetBytes: u.memoryWorkingSetBytes,
+    memoryRssBytes: u.memoryRssBytes,
+    pageFaults: u.pageFaults,
+    majorPageFaults: u.majorPageFaults,
+    ...(u.memoryLimitBytes !== undefined ? { memoryAvailableBytes: Math.max(0, u.memoryLimitBytes - u.memoryWorkingSetBytes) } : {}),
+    interfaces: options.netPid ? await readInterfaces(options.netPid) : [],
+    processCount: await countProcesses(mounts, options.cgroupPath),
+    containers: options.containers,
+  };
 }

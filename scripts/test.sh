@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(etcd-server ca-certificates runc containernetworking-plugins busybox-static socat iptables iproute2 docker-registry apache2-utils attr openssl)
+packages=(etcd-server ca-certificates runc crun containernetworking-plugins busybox-static socat iptables iproute2 docker-registry apache2-utils attr openssl)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ] || [ "${CI:-}" = "true" ]; then

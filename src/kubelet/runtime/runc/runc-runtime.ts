@@ -20,6 +20,7 @@ import { type CgroupMounts, createPodCgroup, oomCounterFile, podCgroupPath, read
 import { type CniConfList, CniNetwork } from './cni.ts';
 import { run, runOk, spawner } from './command.ts';
 import { buildSpec } from './oci-spec.ts';
+import { runtimeCommand } from './runtime-command.ts';
 import { createNamespaces, destroyNamespaces, sandboxPaths, writeNetworkFiles } from './sandbox.ts';
 import { PRCTL_SYSCALL, SHIM_SOURCE } from './shim.ts';
 
@@ -86,7 +87,7 @@ function alive(pid: number | undefined, start?: string): boolean {
 /** The runc (or crun) implementation of `ContainerRuntime`. */
 export class RuncRuntime implements ContainerRuntime {
   readonly #stateDir: string;
-  readonly #runtime: string;
+  #runtime: string;
   readonly #root: string;
   readonly #cni: CniNetwork | null;
   readonly #cniConfDir: string;
@@ -114,6 +115,7 @@ export class RuncRuntime implements ContainerRuntime {
 
   async #init(): Promise<void> {
     for (const d of ['sandboxes', 'containers', 'exits']) await mkdir(join(this.#stateDir, d), { recursive: true });
+    this.#runtime = await runtimeCommand(this.#runtime, this.#stateDir);
     await mkdir(this.#root, { recursive: true });
     if (this.#cni) await this.#cni.writeConfList(this.#cniConfDir);
     // Why inotify on one directory: every shim writes its exit file there, so exits cost no polling.
@@ -236,6 +238,7 @@ export class RuncRuntime implements ContainerRuntime {
   // ---- version -----------------------------------------------------------------------------
 
   async version(): Promise<RuntimeVersion> {
+    await this.#ready;
     const out = await runOk(this.#runtime, ['--version']);
     const m = /version\s+(\S+)/.exec(out);
     return { runtimeName: this.#runtime.split('/').pop()!, runtimeVersion: m?.[1] ?? 'unknown', runtimeApiVersion: 'v1' };

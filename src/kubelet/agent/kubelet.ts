@@ -19,7 +19,7 @@
 import { chmod, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import type { Container, LifecycleHandler, Pod, Probe } from 'kubernetes-types/core/v1.js';
+import type { Container, LifecycleHandler, Pod } from 'kubernetes-types/core/v1.js';
 import { EventRecorder, Informer, kinds, isApiError, type Client } from '../../client/index.ts';
 import { DockerKeyring, ImageNeverPullError, ImageService, InvalidImageNameError, shouldPull, type Image, type PullSecret } from '../images/index.ts';
 import type { ContainerConfig, ContainerRuntime, ContainerStatus, DnsConfig, SandboxConfig, SandboxStatus } from '../runtime/container-runtime.ts';
@@ -29,7 +29,8 @@ import { ContainerConfigError, VolumeError } from './errors.ts';
 import { NodeStatusManager } from './node-status.ts';
 import { ObjectCache, podReferences } from './objects.ts';
 import { PodWorkers } from './pod-workers.ts';
-import { ProbeManager, runProbe, type ProbeTarget } from './probes.ts';
+import { runLifecycleHook, type HookOutcome } from './hooks.ts';
+import { ProbeManager, type ProbeTarget } from './probes.ts';
 import { containerResources, podQosClass, podResources } from './resources.ts';
 import { securityConfig } from './security.ts';
 import { StatusManager } from './status-manager.ts';
@@ -318,7 +319,13 @@ export class Kubelet {
       rt = await this.#runtimePod(state);
     }
     if (actions.podDone) {
-      for (const c of rt.containers) if (c.state === 'running') await this.#killContainer(state, c, 'pod finished', 0);
+      // As upstream: the terminal phase is reported first, then what still runs (sidecars) stops
+      // gracefully — preStop, SIGTERM, SIGKILL after the grace period — app containers before sidecars.
+      if (rt.containers.some((c) => c.state === 'running')) {
+        if (rt.sandbox?.state === 'ready') await this.#publish(state, rt, actions.backoff);
+        await this.#killAll(state, rt, this.#gracePeriod(pod));
+        rt = await this.#runtimePod(state);
+      }
       if (rt.sandbox?.state === 'ready') {
         // Write the final status with the pod IP before the network goes.
         await this.#publish(state, rt, actions.backoff);
@@ -604,7 +611,7 @@ export class Kubelet {
       const target = this.#hookTarget(state, c, id, sandbox);
       const outcome = await this.#runHook(hook, target, this.#gracePeriod(pod));
       if (!outcome.ok) {
-        this.#events.event(podRef(pod), 'Warning', 'FailedPostStartHook', `PostStartHook failed: ${outcome.message}`);
+        this.#events.event(podRef(pod), 'Warning', 'FailedPostStartHook', outcome.message);
         const status = await this.#runtime.containerStatus(id);
         await this.#killContainer(state, status, 'FailedPostStartHook', this.#gracePeriod(pod));
       }
@@ -616,15 +623,9 @@ export class Kubelet {
     return { podKey: `${pod.metadata?.namespace}/${pod.metadata?.name}`, podUid: state.uid, containerId: id, container: c, host: pod.spec?.hostNetwork ? this.#node.nodeIp : (sandbox.ips[0] ?? ''), startedAt: Date.now() };
   }
 
-  async #runHook(hook: LifecycleHandler, target: ProbeTarget, timeoutSeconds: number): Promise<{ ok: boolean; message: string }> {
-    if (hook.sleep) {
-      await new Promise((r) => setTimeout(r, Math.min(hook.sleep!.seconds, timeoutSeconds) * 1000));
-      return { ok: true, message: '' };
-    }
-    const probe: Probe = { ...(hook.exec ? { exec: hook.exec } : {}), ...(hook.httpGet ? { httpGet: hook.httpGet } : {}), ...(hook.tcpSocket ? { tcpSocket: hook.tcpSocket } : {}), timeoutSeconds: Math.max(1, timeoutSeconds) };
-    const outcome = await runProbe(probe, target, this.#runtime);
-    if (!outcome.ok && hook.exec) return { ok: false, message: `command '${(hook.exec.command ?? []).join(' ')}' exited with ${outcome.message}` };
-    return outcome;
+  #runHook(hook: LifecycleHandler, target: ProbeTarget, timeoutSeconds: number): Promise<HookOutcome> {
+    const pod = this.#pods.get(target.podUid)?.pod ?? { metadata: { name: target.podKey } };
+    return runLifecycleHook(hook, target, { runtime: this.#runtime, pod, timeoutSeconds });
   }
 
   async #containerConfig(state: PodState, c: Container, image: Image, attempt: number, rt: RuntimePod): Promise<ContainerConfig> {
@@ -709,7 +710,7 @@ export class Kubelet {
           this.#runHook(preStop, this.#hookTarget(state, c!, s.id, sandbox), grace),
           new Promise<{ ok: boolean; message: string }>((r) => setTimeout(() => r({ ok: true, message: '' }), grace * 1000)),
         ]);
-        if (!outcome.ok) this.#events.event(podRef(pod), 'Warning', 'FailedPreStopHook', `PreStopHook failed: ${outcome.message}`);
+        if (!outcome.ok) this.#events.event(podRef(pod), 'Warning', 'FailedPreStopHook', outcome.message);
       }
     }
     const left = Math.max(grace > 0 ? 2 : 0, grace - Math.floor((Date.now() - started) / 1000));

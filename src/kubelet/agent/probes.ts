@@ -15,6 +15,7 @@ import { request as httpsRequest } from 'node:https';
 import { connect as netConnect } from 'node:net';
 import type { Container, Probe } from 'kubernetes-types/core/v1.js';
 import type { ContainerRuntime } from '../runtime/container-runtime.ts';
+import { KUBELET_VERSION } from './node-status.ts';
 
 /** The three probe kinds. */
 export type ProbeKind = 'liveness' | 'readiness' | 'startup';
@@ -71,8 +72,36 @@ function portOf(port: number | string | undefined, container: Container): number
   return named?.containerPort ?? 0;
 }
 
+/** Options of {@link runProbe}. */
+export interface RunProbeOptions {
+  /** The HTTP `User-Agent`: `kube-probe/<major>.<minor>` for probes (default), `kube-lifecycle/…` for hooks. */
+  userAgent?: string;
+  /** Any HTTP response counts as success (lifecycle hooks: only a failed request fails them). */
+  anyStatus?: boolean;
+}
+
+/** `kube-probe/1.32` from the kubelet's version, as upstream's prober. */
+export const PROBE_USER_AGENT = `kube-probe/${KUBELET_VERSION.replace(/^v(\d+\.\d+).*$/, '$1')}`;
+
+/** Go's wording of socket errors (`syscall.Errno` strings), for messages that read as upstream's. */
+const ERRNO_TEXT: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset by peer',
+  EHOSTUNREACH: 'no route to host',
+  ENETUNREACH: 'network is unreachable',
+  ETIMEDOUT: 'connection timed out',
+  EADDRNOTAVAIL: 'cannot assign requested address',
+};
+
+/** `dial tcp HOST:PORT: connect: connection refused`, as Go's net.Dial reports a failed connect. */
+export function dialError(host: string, port: number, error: Error & { code?: string }): string {
+  const addr = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const known = error.code ? ERRNO_TEXT[error.code] : undefined;
+  return `dial tcp ${addr}: ${known ? `connect: ${known}` : error.message}`;
+}
+
 /** Runs one probe once. */
-export async function runProbe(probe: Probe, target: ProbeTarget, runtime: ContainerRuntime): Promise<ProbeOutcome> {
+export async function runProbe(probe: Probe, target: ProbeTarget, runtime: ContainerRuntime, options: RunProbeOptions = {}): Promise<ProbeOutcome> {
   const timeoutMs = (probe.timeoutSeconds ?? DEFAULTS.timeoutSeconds) * 1000;
   if (probe.exec) {
     try {
@@ -92,7 +121,7 @@ export async function runProbe(probe: Probe, target: ProbeTarget, runtime: Conta
     const scheme = (g.scheme ?? 'HTTP').toLowerCase();
     const path = g.path ? (g.path.startsWith('/') ? g.path : `/${g.path}`) : '/';
     const url = `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}${path}`;
-    const headers: Record<string, string> = { 'User-Agent': 'kube-probe/1.32', Accept: '*/*' };
+    const headers: Record<string, string> = { 'User-Agent': options.userAgent ?? PROBE_USER_AGENT, Accept: '*/*' };
     for (const h of g.httpHeaders ?? []) headers[h.name] = h.value;
     return new Promise((resolve) => {
       const req = (scheme === 'https' ? httpsRequest : httpRequest)(url, { headers, timeout: timeoutMs, rejectUnauthorized: false, agent: false }, (res) => {
@@ -100,13 +129,16 @@ export async function runProbe(probe: Probe, target: ProbeTarget, runtime: Conta
         res.on('data', (d: Buffer) => { if (body.length < 1024) body += d.toString(); });
         res.on('end', () => {
           const code = res.statusCode ?? 0;
-          if (code >= 200 && code < 400) resolve({ ok: true, message: '' });
+          if ((code >= 200 && code < 400) || options.anyStatus) resolve({ ok: true, message: '' });
           else resolve({ ok: false, message: `HTTP probe failed with statuscode: ${code}` });
         });
         res.on('error', () => resolve({ ok: false, message: 'HTTP probe failed: response error' }));
       });
       req.on('timeout', () => req.destroy(new Error(`Get "${url}": context deadline exceeded (Client.Timeout exceeded while awaiting headers)`)));
-      req.on('error', (e) => resolve({ ok: false, message: e.message.startsWith('Get ') ? e.message : `Get "${url}": ${e.message}` }));
+      req.on('error', (e: Error & { code?: string }) => {
+        const detail = e.message.startsWith('Get ') ? e.message : `Get "${url}": ${e.code && ERRNO_TEXT[e.code] ? dialError(host, port, e) : e.message}`;
+        resolve({ ok: false, message: detail });
+      });
       req.end();
     });
   }
@@ -117,7 +149,7 @@ export async function runProbe(probe: Probe, target: ProbeTarget, runtime: Conta
       const socket = netConnect({ host, port, timeout: timeoutMs });
       socket.on('connect', () => { socket.destroy(); resolve({ ok: true, message: '' }); });
       socket.on('timeout', () => { socket.destroy(); resolve({ ok: false, message: `dial tcp ${host}:${port}: i/o timeout` }); });
-      socket.on('error', (e) => resolve({ ok: false, message: `dial tcp ${host}:${port}: ${e.message.replace(/^connect /, 'connect: ')}` }));
+      socket.on('error', (e) => resolve({ ok: false, message: dialError(host, port, e) }));
     });
   }
   if (probe.grpc) return grpcHealth(target.host, probe.grpc.port, probe.grpc.service ?? '', timeoutMs);

@@ -239,6 +239,9 @@ export class ApiHandler {
       if (method !== 'GET' && method !== 'POST') throw methodNotAllowed();
       throw badRequest('Upgrade request required');
     }
+    if (sub === 'proxy' && def.group === '' && def.plural === 'nodes' && this.#deps.streams) {
+      return this.#deps.streams.nodeProxy(request, name, info.subpath ?? '');
+    }
     if (sub === 'finalize' && def.group === '' && def.plural === 'namespaces') {
       if (method !== 'PUT') throw methodNotAllowed();
       const body = decodeObject(request.body, request.contentType) as KubeObject;

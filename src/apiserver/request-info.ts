@@ -16,6 +16,8 @@ export interface ResourceRequest {
   subresource: string | undefined;
   /** True for the legacy `/api/v1/watch/…` form. */
   legacyWatch: boolean;
+  /** For the `proxy` subresource: the path after it (`stats/summary` of `nodes/n1/proxy/stats/summary`), without a leading slash. */
+  subpath?: string;
 }
 
 /**
@@ -56,10 +58,11 @@ export function parseResourcePath(path: string): ResourceRequest | undefined {
   // and `namespaces/<name>/<subresource of a namespace>` address namespaces themselves.
   if (rest[0] === 'namespaces' && rest.length >= 3 && !(rest.length === 3 && (rest[2] === 'status' || rest[2] === 'finalize'))) {
     const [, namespace, resource, name, subresource, ...extra] = rest;
-    if (extra.length > 0) return undefined;
-    return { group, version, namespace, resource: resource!, name, subresource, legacyWatch };
+    if (extra.length > 0 && subresource !== 'proxy') return undefined;
+    return { group, version, namespace, resource: resource!, name, subresource, legacyWatch, ...(subresource === 'proxy' ? { subpath: extra.join('/') } : {}) };
   }
   const [resource, name, subresource, ...extra] = rest;
-  if (extra.length > 0) return undefined;
-  return { group, version, namespace: undefined, resource: resource!, name, subresource, legacyWatch };
+  // Only `proxy` takes a path of its own after it (`nodes/<name>/proxy/<path>`).
+  if (extra.length > 0 && subresource !== 'proxy') return undefined;
+  return { group, version, namespace: undefined, resource: resource!, name, subresource, legacyWatch, ...(subresource === 'proxy' ? { subpath: extra.join('/') } : {}) };
 }

@@ -75,6 +75,20 @@ export function kubeletGet(location: KubeletLocation, client: KubeletClientCerti
   });
 }
 
+/** A request with any method (and body) to the kubelet; resolves with its response (any status). */
+export function kubeletRequest(location: KubeletLocation, client: KubeletClientCertificate | undefined, method: string, path: string, body?: Uint8Array, contentType?: string): Promise<{ response: IncomingMessage; abort: () => void }> {
+  return new Promise((resolve, reject) => {
+    const headers: OutgoingHttpHeaders = body ? { 'content-length': body.length, ...(contentType ? { 'content-type': contentType } : {}) } : {};
+    const req = request(options(location, client, path, headers, method), (response) => {
+      req.setTimeout(0);
+      resolve({ response, abort: () => req.destroy() });
+    });
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', (error) => reject(dialError(location, error)));
+    req.end(body);
+  });
+}
+
 /** Reads a whole response body. */
 export function readAll(response: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve) => {

@@ -37,6 +37,7 @@ import {
 import {
   kubeletGet,
   kubeletLocation,
+  kubeletRequest,
   kubeletUpgrade,
   kubeletWebSocket,
   readAll,
@@ -127,6 +128,31 @@ export class PodStreams {
     return {
       status: 200,
       contentType: 'text/plain',
+      stream: {
+        start(write, end) {
+          response.on('data', (chunk: Buffer) => write(chunk));
+          response.on('end', end);
+          response.on('error', end);
+          response.on('aborted', end);
+          return abort;
+        },
+      },
+    };
+  }
+
+  /**
+   * `nodes/{name}/proxy/{path}` (what `kubectl get --raw /api/v1/nodes/N/proxy/stats/summary`
+   * uses): the request, method, query and body included, relayed to the node's kubelet at
+   * `/{path}`, and the kubelet's answer, status and content type included, streamed back.
+   */
+  async nodeProxy(request: ApiRequest, nodeName: string, path: string): Promise<ApiResponse> {
+    const location = kubeletLocation(await this.#deps.getNode(nodeName));
+    const query = request.query.size ? `?${request.query}` : '';
+    const target = `/${path.split('/').map(encodeURIComponent).join('/')}${query}`;
+    const { response, abort } = await kubeletRequest(location, this.#deps.kubeletClient, request.method, target, request.body, request.contentType);
+    return {
+      status: response.statusCode ?? 502,
+      contentType: String(response.headers['content-type'] ?? 'application/octet-stream'),
       stream: {
         start(write, end) {
           response.on('data', (chunk: Buffer) => write(chunk));

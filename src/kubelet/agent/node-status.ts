@@ -2,8 +2,9 @@
  * The node as the kubelet registers and reports it: capacity and allocatable (cpu, memory,
  * pods=110, ephemeral-storage from the machine, less upstream's default hard eviction
  * thresholds), addresses, nodeInfo (kernel, OS image, runtime and kubelet versions, machine and
- * boot ids), conditions Ready, MemoryPressure, DiskPressure, PIDPressure worded as upstream,
- * and the heartbeat Lease in `kube-node-lease` renewed every 10 s.
+ * boot ids), conditions Ready, MemoryPressure, DiskPressure, PIDPressure worded as upstream
+ * and computed from the machine's real figures against the hard eviction thresholds
+ * (eviction-thresholds.ts), and the heartbeat Lease in `kube-node-lease` renewed every 10 s.
  *
  * Contract: `start()` registers (creating the Node, or taking over one of that name) and writes
  * the first Lease; afterwards the Lease is renewed every `leaseIntervalMs`, and the status is
@@ -13,9 +14,12 @@
 import { readFileSync } from 'node:fs';
 import { statfs } from 'node:fs/promises';
 import { cpus, hostname, networkInterfaces, release } from 'node:os';
+import { join } from 'node:path';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { Node, NodeCondition } from 'kubernetes-types/core/v1.js';
 import { isApiError, kinds, type Client } from '../../client/index.ts';
+import { type Observations, parseEvictionHard, PressureTracker } from './eviction-thresholds.ts';
+import { fsUsage, memoryAvailable, pidUsage } from './node-stats.ts';
 
 /** The namespace of node heartbeat Leases. */
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
@@ -39,7 +43,31 @@ export interface NodeStatusOptions {
   kubeletPort?: number;
   leaseIntervalMs?: number;
   statusIntervalMs?: number;
+  /** Hard eviction thresholds (upstream's `evictionHard` syntax); default `DEFAULT_EVICTION_HARD`. */
+  evictionHard?: string;
+  /** How long a pressure condition stays True after its thresholds stop being met; default 5 min. */
+  pressureTransitionPeriodMs?: number;
+  /** The image store (`imagefs`); default `<dataDir>/images`. */
+  imageDir?: string;
+  /** The eviction signals; default: measured on this machine (see {@link observeNode}). Tests inject figures. */
+  observe?: () => Promise<Observations>;
   log?: (line: string) => void;
+}
+
+/** The eviction signals of this machine: memory, the data dir's and image store's file systems, PIDs. */
+export async function observeNode(dataDir: string, imageDir: string): Promise<Observations> {
+  const memory = await memoryAvailable();
+  const nodefs = await fsUsage(dataDir);
+  const imagefs = await fsUsage(imageDir).catch(() => nodefs);
+  const pids = await pidUsage();
+  return {
+    'memory.available': { available: memory.availableBytes, capacity: memory.capacityBytes },
+    'nodefs.available': { available: nodefs.availableBytes, capacity: nodefs.capacityBytes },
+    'nodefs.inodesFree': { available: nodefs.inodesFree, capacity: nodefs.inodes },
+    'imagefs.available': { available: imagefs.availableBytes, capacity: imagefs.capacityBytes },
+    'imagefs.inodesFree': { available: imagefs.inodesFree, capacity: imagefs.inodes },
+    'pid.available': { available: pids.maxpid - pids.curproc, capacity: pids.maxpid },
+  };
 }
 
 /** The machine's capacity. */
@@ -94,9 +122,14 @@ export class NodeStatusManager {
   #lastPostedAt = 0;
   #conditions: NodeCondition[] = [];
   #stopped = false;
+  readonly #pressure: PressureTracker;
 
   constructor(options: NodeStatusOptions) {
     this.#o = options;
+    this.#pressure = new PressureTracker({
+      ...(options.evictionHard !== undefined ? { thresholds: parseEvictionHard(options.evictionHard) } : {}),
+      ...(options.pressureTransitionPeriodMs !== undefined ? { transitionPeriodMs: options.pressureTransitionPeriodMs } : {}),
+    });
     this.#log = options.log ?? ((l) => console.error(l));
     this.nodeIp = options.nodeIp ?? defaultNodeIp();
     this.runtimeVersion = options.runtimeVersion;
@@ -112,10 +145,15 @@ export class NodeStatusManager {
     return { cpu: this.#machine.cpu, memory: Math.max(0, this.#machine.memoryBytes - EVICTION_MEMORY), ephemeralStorage: Math.floor(this.#machine.ephemeralStorageBytes * 0.9) };
   }
 
-  async #measure(): Promise<{ memAvailable: number; diskAvailableRatio: number }> {
+  async #measure(): Promise<Observations> {
     const fs = await statfs(this.#o.dataDir);
     this.#machine = { cpu: cpus().length, memoryBytes: memInfo().total, ephemeralStorageBytes: fs.blocks * fs.bsize };
-    return { memAvailable: memInfo().available, diskAvailableRatio: fs.bavail / Math.max(fs.blocks, 1) };
+    return this.#o.observe ? this.#o.observe() : observeNode(this.#o.dataDir, this.#o.imageDir ?? join(this.#o.dataDir, 'images'));
+  }
+
+  /** The Node as it would be posted now (conditions from fresh figures). */
+  node(): Promise<Node> {
+    return this.#node();
   }
 
   async #node(): Promise<Node> {
@@ -124,12 +162,10 @@ export class NodeStatusManager {
     const alloc = this.allocatable;
     const capacity = { cpu: String(this.#machine.cpu), memory: `${Math.floor(this.#machine.memoryBytes / 1024)}Ki`, pods: '110', 'ephemeral-storage': `${Math.floor(this.#machine.ephemeralStorageBytes / 1024)}Ki` };
     const allocatable = { cpu: String(alloc.cpu), memory: `${Math.floor(alloc.memory / 1024)}Ki`, pods: '110', 'ephemeral-storage': String(alloc.ephemeralStorage) };
-    const memPressure = m.memAvailable < EVICTION_MEMORY;
-    const diskPressure = m.diskAvailableRatio < 0.1;
-    // PID pressure: fewer than 10% of pid_max left (upstream's default threshold is off; this is a cheap guard).
-    const pidMax = Number(read('/proc/sys/kernel/pid_max')) || 32768;
-    const pidsInUse = Number(read('/proc/loadavg').split(' ')[3]?.split('/')[1] ?? 0);
-    const pidPressure = pidsInUse > pidMax * 0.9;
+    const pressure = this.#pressure.observe(m);
+    const memPressure = pressure.MemoryPressure;
+    const diskPressure = pressure.DiskPressure;
+    const pidPressure = pressure.PIDPressure;
     const at = { lastHeartbeatTime: now, lastTransitionTime: now };
     const fresh: NodeCondition[] = [
       memPressure

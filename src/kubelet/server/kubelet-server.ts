@@ -9,6 +9,8 @@
  *   `/attach/{ns}/{pod}/{container}?stdin&stdout&stderr&tty`: WebSocket with the channel
  *   protocol `v5.channel.k8s.io` or `v4.channel.k8s.io` (see channel-protocol.ts of the API
  *   server); the error channel carries the exit Status.
+ * - `GET /stats/summary[?only_cpu_and_memory=true]`: the Summary API (see summary.ts), when a
+ *   stats provider is given; 404 otherwise.
  * - `/portForward/{ns}/{pod}?port=P[&port=Q…]`: WebSocket, channels 2i (data) and 2i+1 (error)
  *   per port, each opened with the port as two little-endian bytes; `[255, 2i]` (v5) ends the
  *   data written to the pod.
@@ -48,6 +50,7 @@ import type { ContainerRuntime, StreamHandle } from '../runtime/container-runtim
 import { findContainer, readySandbox, runningContainer } from './containers.ts';
 import { badRequest, KubeletServerError, notFound } from './errors.ts';
 import { readLogs } from './log-reader.ts';
+import type { StatsProvider } from './summary.ts';
 
 /** Upstream's kubelet port. */
 export const DEFAULT_KUBELET_PORT = 10250;
@@ -65,6 +68,8 @@ export interface KubeletServerOptions {
   port?: number;
   /** Names and addresses the serving certificate covers, beyond the hostname and localhost. */
   hosts?: string[];
+  /** Serves `/stats/summary`. */
+  stats?: StatsProvider;
   now?: () => Date;
   log?: (line: string) => void;
 }
@@ -144,6 +149,11 @@ export class KubeletServer {
       }
       if (parts[0] === 'containerLogs' && parts.length === 4 && (req.method === 'GET' || req.method === 'HEAD')) {
         await this.#logs(parts[1]!, parts[2]!, parts[3]!, url.searchParams, req, res);
+        return;
+      }
+      if (url.pathname === '/stats/summary' && this.#o.stats && (req.method === 'GET' || req.method === 'HEAD')) {
+        const summary = await this.#o.stats.summary({ onlyCpuAndMemory: isTrue(url.searchParams.get('only_cpu_and_memory')) });
+        res.writeHead(200, { 'content-type': 'application/json' }).end(req.method === 'HEAD' ? undefined : JSON.stringify(summary));
         return;
       }
       if (['exec', 'attach', 'portForward'].includes(parts[0] ?? '')) {

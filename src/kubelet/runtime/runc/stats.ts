@@ -164,10 +164,26 @@ export async function directoryUsage(dir: string): Promise<{ bytes: number; inod
   return { bytes, inodes };
 }
 
+const usageCache = new Map<string, { at: number; value: Promise<{ bytes: number; inodes: number }> }>();
+
+/**
+ * `directoryUsage` remembered for `maxAgeMs` (default 10 s): walking trees is the costly part of
+ * stats, and disk usage moves slowly (upstream's kubelet caches it too).
+ */
+export function cachedDirectoryUsage(dir: string, maxAgeMs = 10_000): Promise<{ bytes: number; inodes: number }> {
+  const now = Date.now();
+  const hit = usageCache.get(dir);
+  if (hit && now - hit.at < maxAgeMs) return hit.value;
+  for (const [k, v] of usageCache) if (now - v.at >= maxAgeMs) usageCache.delete(k);
+  const value = directoryUsage(dir);
+  usageCache.set(dir, { at: now, value });
+  return value;
+}
+
 /** A container's stats (CRI `ContainerStats`) from its cgroup and its writable layer directory. */
 export async function containerUsage(mounts: CgroupMounts, cgroupPath: string, upperDir: string, timestamp: number): Promise<ContainerStats> {
   const u = await readCgroupUsage(mounts, cgroupPath);
-  const layer = await directoryUsage(upperDir);
+  const layer = await cachedDirectoryUsage(upperDir);
   return {
     timestamp,
     cpuUsageNanos: u.cpuUsageNanos,

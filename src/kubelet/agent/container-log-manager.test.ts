@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { after, before, test } from 'node:test';
 import type { ContainerRuntime, ContainerStatus } from '../runtime/container-runtime.ts';
-import { ContainerLogManager, parseLogMaxSize, rotationTimestamp } from './container-log-manager.ts';
+import { ContainerLogManager, containerLogSetting, parseLogMaxSize, rotationTimestamp } from './container-log-manager.ts';
 
 let dir: string;
 before(async () => { dir = await mkdtemp(join(tmpdir(), 'skiff-test-logrot-')); });
@@ -122,4 +122,11 @@ test('settings: quantities, and maxFiles must exceed 1', () => {
   const { runtime } = fakeRuntime('/nonexistent/0.log');
   assert.throws(() => new ContainerLogManager({ runtime, maxFiles: 1 }), /must be > 1/);
   assert.equal(rotationTimestamp(new Date(2024, 0, 2, 3, 4, 5)), '20240102-030405');
+  assert.deepEqual(containerLogSetting('container-log-max-size', '8Ki'), { maxSizeBytes: 8192 });
+  assert.deepEqual(containerLogSetting('container-log-max-files', '3'), { maxFiles: 3 });
+  assert.equal(containerLogSetting('container-log-max-files', '1'), undefined);
+  assert.deepEqual(containerLogSetting('container-log-monitor-interval', '300ms'), { monitorIntervalMs: 300 });
+  assert.deepEqual(containerLogSetting('container-log-monitor-interval', '1m30s'), { monitorIntervalMs: 90_000 });
+  assert.equal(containerLogSetting('container-log-monitor-interval', 'soon'), undefined);
+  assert.equal(containerLogSetting('port', '10250'), undefined);
 });

@@ -65,6 +65,42 @@ export function parseLogMaxSize(text: string): number {
   return Math.floor(n);
 }
 
+/** The rotation settings as `startAgent` takes them. */
+export interface ContainerLogSettings {
+  maxSizeBytes?: number;
+  maxFiles?: number;
+  monitorIntervalMs?: number;
+}
+
+/** `300ms`, `10s`, `1m30s` → milliseconds; undefined when malformed or zero. */
+function durationMs(text: string): number | undefined {
+  const m = /^(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+)s)?(?:(\d+)ms)?$/.exec(text);
+  if (!m || text === '') return undefined;
+  const ms = ((Number(m[1] ?? 0) * 60 + Number(m[2] ?? 0)) * 60 + Number(m[3] ?? 0)) * 1000 + Number(m[4] ?? 0);
+  return ms > 0 ? ms : undefined;
+}
+
+/**
+ * A `--kubelet-arg` for log rotation, upstream's names: `container-log-max-size=10Mi`,
+ * `container-log-max-files=5`, `container-log-monitor-interval=10s` (KubeletConfiguration's
+ * `containerLogMonitorInterval`). Undefined when `key` is none of them or the value is invalid.
+ */
+export function containerLogSetting(key: string, value: string): ContainerLogSettings | undefined {
+  if (key === 'container-log-max-size') {
+    try {
+      return { maxSizeBytes: parseLogMaxSize(value) };
+    } catch {
+      return undefined;
+    }
+  }
+  if (key === 'container-log-max-files') return /^[0-9]+$/.test(value) && Number(value) > 1 ? { maxFiles: Number(value) } : undefined;
+  if (key === 'container-log-monitor-interval') {
+    const ms = durationMs(value);
+    return ms ? { monitorIntervalMs: ms } : undefined;
+  }
+  return undefined;
+}
+
 /** See the file header. */
 export class ContainerLogManager {
   readonly #runtime: ContainerRuntime;

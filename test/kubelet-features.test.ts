@@ -268,6 +268,22 @@ describe('kubelet features: probes, sidecars, hooks, volumes, host ports, env', 
     await deleteAndWait('sidecar');
   });
 
+  test('the readiness of a sidecar counts for the Ready condition of the pod', async () => {
+    await create(podManifest('side-ready', {
+      initContainers: [{ name: 'proxy', image: bb(), restartPolicy: 'Always', command: ['sleep', '3600'], readinessProbe: { exec: { command: ['cat', '/tmp/ready'] }, periodSeconds: 1 } }],
+      containers: [{ name: 'app', image: bb(), command: ['sleep', '3600'] }],
+    }));
+    await phase('side-ready', 'Running');
+    const cond = await until('ContainersReady False for the sidecar', async () => {
+      const c = (await get('side-ready')).status?.conditions?.find((x) => x.type === 'ContainersReady');
+      return c?.status === 'False' && c.message === 'containers with unready status: [proxy]' && c;
+    });
+    assert.equal(cond.reason, 'ContainersNotReady');
+    assert.equal((await sh('side-ready', 'touch /tmp/ready', 'proxy')).code, 0);
+    await until('Ready once the sidecar is', async () => (await readyOf('side-ready')) === 'True', 10_000);
+    await deleteAndWait('side-ready');
+  });
+
   test('lifecycle hooks: postStart exec seen by the process, postStart and preStop httpGet; a failing postStart kills the container', async () => {
     await create(podManifest('hooks', {
       terminationGracePeriodSeconds: 5,

@@ -372,12 +372,14 @@ export function podStatus(pod: Pod, rt: RuntimePod, ctx: StatusContext): PodStat
     lastTransitionTime: now,
     ...(ok || !reason ? {} : { reason, ...(message ? { message } : {}) }),
   });
-  const unready = appStatuses.filter((s) => !s.ready).map((s) => s.name);
+  // Sidecars (restartable init containers) count for readiness too, listed first, as upstream.
+  const sidecarStatuses = initStatuses.filter((_, i) => inits[i]!.restartPolicy === 'Always');
+  const unready = [...sidecarStatuses, ...appStatuses].filter((s) => !s.ready).map((s) => s.name);
   const terminal = phase === 'Succeeded' || phase === 'Failed';
   const containersReady = unready.length === 0 && !terminal;
   const gates = (pod.spec?.readinessGates ?? []).map((g) => g.conditionType);
   const gatesOk = gates.every((g) => pod.status?.conditions?.find((c) => c.type === g)?.status === 'True');
-  const readyReason = terminal ? 'PodCompleted' : 'ContainersNotReady';
+  const readyReason = phase === 'Succeeded' ? 'PodCompleted' : phase === 'Failed' ? 'PodFailed' : 'ContainersNotReady';
   const readyMessage = terminal ? undefined : `containers with unready status: [${unready.join(' ')}]`;
   const conditions: PodCondition[] = [
     cond('PodReadyToStartContainers', sandboxReady),

@@ -6,10 +6,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { InvalidStateError } from '../errors.ts';
 
-/** Whether `pid` is a live shim (a perl process), not a recycled pid. */
-function isShim(pid: number): boolean {
+/**
+ * Whether `pid` is the live shim of container `id`, not a recycled pid: shims forked by the
+ * spawner are named `skiff-shim <id>`; older ones were a `perl` process.
+ */
+function isShim(pid: number, id: string): boolean {
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0]!.endsWith('perl');
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    return cmdline.startsWith(`skiff-shim ${id}`) || cmdline.split('\0')[0]!.endsWith('perl');
   } catch {
     return false;
   }
@@ -20,11 +24,11 @@ function isShim(pid: number): boolean {
  * throws `InvalidStateError` when the shim is gone or does not reopen within `timeoutMs`.
  */
 export async function reopenShimLog(id: string, shimPid: number | undefined, logPath: string, timeoutMs = 2000): Promise<void> {
-  if (!shimPid || !isShim(shimPid)) throw new InvalidStateError(`container "${id}" has no running shim: its log cannot be reopened`);
+  if (!shimPid || !isShim(shimPid, id)) throw new InvalidStateError(`container "${id}" has no running shim: its log cannot be reopened`);
   process.kill(shimPid, 'SIGUSR1');
   const deadline = Date.now() + timeoutMs;
   while (!existsSync(logPath)) {
-    if (Date.now() > deadline || !isShim(shimPid)) throw new InvalidStateError(`container "${id}": the shim did not reopen ${logPath}`);
+    if (Date.now() > deadline || !isShim(shimPid, id)) throw new InvalidStateError(`container "${id}": the shim did not reopen ${logPath}`);
     await new Promise((r) => setTimeout(r, 5));
   }
 }

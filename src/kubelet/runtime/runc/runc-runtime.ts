@@ -396,14 +396,13 @@ export class RuncRuntime implements ContainerRuntime {
       if (rec.startedAt !== undefined || rec.exit) throw new InvalidStateError(`Cannot start container "${id}": already started`);
       const dir = this.#containerDir(id);
       const args = [
-        '-e', SHIM_SOURCE, '--',
         String(PRCTL_SYSCALL[process.arch] ?? 157), this.#runtime, this.#root, id, dir, rec.config.logPath, this.#exitFile(id),
         join(dir, 'pid'), oomCounterFile(this.#cgroups, rec.cgroupsPath), rec.config.tty ? '1' : '0',
         rec.config.stdin ? join(dir, 'stdin') : '-', join(dir, 'runtime.log'),
       ];
       rec.startedAt = this.#now();
-      // Why detached: the shim gets its own session, so it (and the container) outlive the agent.
-      const shim = await spawner.startDetached('perl', args, { stderrFile: join(dir, 'shim.log') })
+      // The shim runs in its own session, so it (and the container) outlive the agent.
+      const shim = await spawner.startPerlDetached(SHIM_SOURCE, args, { stderrFile: join(dir, 'shim.log'), name: `skiff-shim ${id}` })
         .catch((e: Error) => ({ pid: undefined, line: `error ${e.message}` }));
       const line = shim.line;
       rec.shimPid = shim.pid;

@@ -58,3 +58,26 @@ test('startDetached returns the first stdout line while the program keeps runnin
   const silent = await spawner.startDetached('sh', ['-c', 'exit 0'], { stderrFile });
   assert.equal(silent.line, '');
 });
+
+test('startPerlDetached runs Perl source in a fork that holds none of the spawner\'s descriptors', async () => {
+  const stderrFile = join(dir, 'perl.log');
+  const source = String.raw`
+    use POSIX ();
+    opendir(my $d, '/proc/self/fd'); my @fds = sort grep { /^\d+$/ } readdir($d); closedir($d);
+    print STDOUT "ok $$ @ARGV\n"; close STDOUT;
+    print STDERR "fds: @fds\n";
+    sleep 1;`;
+  const started = await spawner.startPerlDetached(source, ['a', 'b c'], { stderrFile, name: 'skiff-test-perl' });
+  assert.equal(started.line, `ok ${started.pid} a b c`);
+  assert.match(readFileSync(`/proc/${started.pid}/cmdline`, 'utf8'), /^skiff-test-perl/);
+  await new Promise((r) => setTimeout(r, 200));
+  // 0, 1, 2 and the directory handle itself while listing; nothing of the spawner's pipes.
+  // (Descriptors the test process itself inherited reach every child alike; they are left out.)
+  const inherited = new Set((await spawner.run('ls', ['/proc/self/fd'])).stdout.split('\n').filter((fd) => Number(fd) > 3));
+  const fds = /^fds: (.*)\n$/.exec(readFileSync(stderrFile, 'utf8'))![1]!.split(' ').filter((fd) => !inherited.has(fd));
+  assert.deepEqual(fds, ['0', '1', '2', '3']);
+  const broken = await spawner.startPerlDetached('die "broken shim\\n";', [], { stderrFile, name: 'skiff-test-perl' });
+  assert.equal(broken.line, '');
+  await new Promise((r) => setTimeout(r, 100));
+  assert.match(readFileSync(stderrFile, 'utf8'), /broken shim/);
+});

@@ -61,7 +61,7 @@ interface Reply {
 const SPAWNER_SOURCE = String.raw`
 use strict; use warnings;
 use POSIX qw(setsid WNOHANG _exit);
-use IO::Select; use JSON::PP; use MIME::Base64 qw(encode_base64 decode_base64);
+use IO::Select; use JSON::PP; use MIME::Base64 qw(encode_base64 decode_base64); use Time::HiRes ();
 use Fcntl qw(F_GETFL F_SETFL O_NONBLOCK);
 $SIG{PIPE} = 'IGNORE';
 my $json = JSON::PP->new->utf8;
@@ -110,6 +110,19 @@ sub start {
     }
     open(STDOUT, '>&', $outw);
     if ($r->{env}) { %ENV = %{$r->{env}} }
+    if (defined $r->{perl}) {
+      # A Perl program run in this fork, with the modules the spawner has loaded already: no
+      # exec, no interpreter start-up. It must not hold the spawner's other descriptors. Why
+      # close(), not POSIX::close: PerlIO counts references per descriptor, and a number closed
+      # behind its back would stay counted, so the program's own close() of a new handle on
+      # that number would leave it open.
+      close($_->[0]) for values %byfd;
+      close($sigr); close($sigw); close($str); close($stw); close($outw); close($outr);
+      $0 = $r->{name} // 'perl';
+      @ARGV = @{$r->{args}};
+      eval $r->{perl}; print STDERR $@ if $@;
+      _exit(0);
+    }
     my @args = @{$r->{args}};
     { no warnings 'exec'; exec { $r->{file} } $r->{file}, @args; }
     syswrite($stw, ($!{ENOENT} ? 'ENOENT' : $!{EACCES} ? 'EACCES' : 'EEXEC') . " $!");
@@ -208,6 +221,16 @@ export class ProcessSpawner {
   /** Starts a program in its own session that outlives the agent; resolves with its pid and first stdout line. */
   async startDetached(file: string, args: string[], options: { stderrFile: string; env?: NodeJS.ProcessEnv }): Promise<{ pid: number; line: string }> {
     const reply = await this.#request({ file, args, env: options.env, detached: true, stderrFile: options.stderrFile });
+    return { pid: reply.pid!, line: reply.line ?? '' };
+  }
+
+  /**
+   * {@link startDetached} for a Perl program, run in a fork of the spawner itself: the modules the
+   * spawner has loaded (POSIX, Fcntl, IO::Select, Time::HiRes) cost nothing, where a new `perl`
+   * spends ~10 ms loading them. `name` is what `ps` shows for it.
+   */
+  async startPerlDetached(source: string, args: string[], options: { stderrFile: string; name: string }): Promise<{ pid: number; line: string }> {
+    const reply = await this.#request({ file: 'perl', args, perl: source, name: options.name, detached: true, stderrFile: options.stderrFile });
     return { pid: reply.pid!, line: reply.line ?? '' };
   }
 

@@ -12,7 +12,7 @@ import { PodStreams, refuseUpgrade, type KubeletClientCertificate } from './stre
 import { parseResourcePath } from './request-info.ts';
 import { StatusError } from './errors.ts';
 import type { Duplex } from 'node:stream';
-import type { Node, Pod } from 'kubernetes-types/core/v1.js';
+import type { Node, Pod, ServiceAccount } from 'kubernetes-types/core/v1.js';
 import { Metrics } from './metrics.ts';
 import { decode, ObjectStore } from './object-store.ts';
 import { ResourceRegistry } from './registry.ts';
@@ -98,8 +98,11 @@ export class ApiServer {
     this.#store = new ObjectStore(options.backend, this.#cache, {
       ...(options.now ? { now: options.now } : {}),
       nameErrors: nameValidatorFor,
-      beforeCreate: (def, object) =>
-        def.group === '' && def.plural === 'services' ? this.#services.allocate(object) : undefined,
+      beforeCreate: (def, object) => {
+        if (def.group === '' && def.plural === 'services') return this.#services.allocate(object);
+        if (def.group === '' && def.plural === 'pods') this.#serviceAccountPullSecrets(object);
+        return undefined;
+      },
       beforeDelete: (def, object) => {
         const name = object.metadata?.name;
         if (def.group === 'scheduling.k8s.io' && systemPriorityClasses.some((pc) => pc.metadata?.name === name)) {
@@ -110,6 +113,21 @@ export class ApiServer {
     this.metrics.gauge('apiserver_watch_cache_watchers', 'Number of API watchers served by the watch cache.', () =>
       this.#cache.watcherCount(),
     );
+  }
+
+  /**
+   * Upstream's ServiceAccount admission, its image part: a new pod that names no
+   * `imagePullSecrets` gets those of its ServiceAccount (read from the watch cache, as upstream
+   * reads its informer).
+   */
+  #serviceAccountPullSecrets(object: KubeObject): void {
+    const spec = (object as Pod).spec;
+    if (!spec || (spec.imagePullSecrets?.length ?? 0) > 0) return;
+    const def = this.registry.lookup('', 'v1', 'serviceaccounts');
+    if (!def) return;
+    const key = this.#store.key(def, object.metadata?.namespace ?? 'default', spec.serviceAccountName || 'default');
+    const secrets = (this.#cache.get(key)?.object as ServiceAccount | undefined)?.imagePullSecrets ?? [];
+    if (secrets.length > 0) spec.imagePullSecrets = secrets.map((s) => ({ name: s.name ?? '' }));
   }
 
   /** Loads the cache, makes sure the system namespaces exist, and starts listening. */

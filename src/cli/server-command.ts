@@ -31,7 +31,8 @@ Flags:
                               leader-elect-retry-period=DURATION (leader election is on with etcd)
   --kube-scheduler-arg K=V    scheduler setting (repeatable); supported: percentage-of-nodes-to-score=N,
                               pod-initial-backoff-seconds=N, pod-max-backoff-seconds=N, and the leader-elect* settings
-  --kubelet-arg K=V           embedded agent's kubelet setting (repeatable); supported: port=N (streaming server, default 10250)
+  --kubelet-arg K=V           embedded agent's kubelet setting (repeatable); supported: port=N (streaming server, default 10250),
+                              image-pull-backoff=10s, image-pull-backoff-max=5m
 `;
 
 /** Parses the flags and runs the server until SIGTERM/SIGINT. */

@@ -23,7 +23,7 @@ import type { Container, LifecycleHandler, Pod } from 'kubernetes-types/core/v1.
 import { EventRecorder, Informer, kinds, isApiError, type Client } from '../../client/index.ts';
 import { DockerKeyring, ImageNeverPullError, ImageService, InvalidImageNameError, shouldPull, type Image, type PullSecret } from '../images/index.ts';
 import type { ContainerConfig, ContainerRuntime, ContainerStatus, DnsConfig, SandboxConfig, SandboxStatus } from '../runtime/container-runtime.ts';
-import { Backoff } from './backoff.ts';
+import { Backoff, type BackoffOptions } from './backoff.ts';
 import { containerArgv, containerEnv, mergeEnv, type EnvContext } from './env.ts';
 import { ContainerConfigError, VolumeError } from './errors.ts';
 import { NodeStatusManager } from './node-status.ts';
@@ -56,6 +56,8 @@ export interface KubeletOptions {
   nodeLabels?: Record<string, string>;
   /** The port the kubelet's streaming server listens on (reported in the Node's daemonEndpoints). */
   kubeletPort?: number;
+  /** Image pull back-off per pod and image (default 10 s doubling to 5 min, as upstream). */
+  imagePullBackoff?: BackoffOptions;
   log?: (line: string) => void;
 }
 
@@ -84,6 +86,15 @@ function iso(date = new Date()): string {
   return date.toISOString().replace(/\.\d+Z$/, 'Z');
 }
 
+/** A duration as Go prints a `time.Duration` truncated to milliseconds (`512ms`, `1.5s`, `1m2.003s`). */
+function goDuration(ms: number): string {
+  const whole = Math.floor(ms);
+  if (whole < 1000) return `${whole}ms`;
+  const minutes = Math.floor(whole / 60_000);
+  const seconds = ((whole % 60_000) / 1000).toFixed(3).replace(/\.?0+$/, '');
+  return minutes > 0 ? `${minutes}m${seconds}s` : `${seconds}s`;
+}
+
 function podRef(pod: Pod): Pod {
   return { apiVersion: 'v1', kind: 'Pod', metadata: pod.metadata };
 }
@@ -99,7 +110,7 @@ export class Kubelet {
   readonly #sandboxOwner = new Map<string, string>();
   readonly #containersBySandbox = new Map<string, Set<string>>();
   readonly #crashBackoff = new Backoff();
-  readonly #pullBackoff = new Backoff();
+  readonly #pullBackoff: Backoff;
   readonly #events: EventRecorder;
   readonly #status: StatusManager;
   readonly #workers: PodWorkers;
@@ -117,6 +128,7 @@ export class Kubelet {
     this.#client = options.client;
     this.#runtime = options.runtime;
     this.#images = options.images;
+    this.#pullBackoff = new Backoff(options.imagePullBackoff);
     this.#log = options.log ?? ((l) => console.error(l));
     this.#events = new EventRecorder(this.#client, { component: 'kubelet', host: options.nodeName });
     this.#status = new StatusManager({ client: this.#client, log: this.#log });
@@ -508,59 +520,71 @@ export class Kubelet {
     return out;
   }
 
-  /** The image of a container, pulled per its policy; sets waiting reasons on failure. */
+  /**
+   * The image of a container, pulled per its policy; sets waiting reasons on failure. Reasons,
+   * events and messages as upstream's image manager: `ErrImageNeverPull`, `InvalidImageName`
+   * (event `InspectFailed`), `ErrImagePull` (`Failed to pull image …`), then `ImagePullBackOff`
+   * while the pod and image's back-off lasts, its message carrying the last pull error.
+   */
   async #ensureImage(state: PodState, c: Container): Promise<Image | undefined> {
     const pod = state.pod;
     const ref = c.image ?? '';
     const key = `${state.uid}/${ref}`;
+    const fail = (reason: string, message: string, retryMs: number | undefined) => {
+      state.waiting.set(c.name, { reason, message });
+      this.#events.event(podRef(pod), 'Warning', 'Failed', `Error: ${reason}`);
+      if (retryMs !== undefined) this.#workers.enqueueAfter(state.uid, retryMs);
+      return undefined;
+    };
     let present: Image | undefined;
     let pull: boolean;
     try {
       present = await this.#images.get(ref);
       pull = shouldPull(c.imagePullPolicy as 'Always' | 'IfNotPresent' | 'Never' | undefined, ref, present !== undefined);
     } catch (error) {
-      const reason = error instanceof ImageNeverPullError ? 'ErrImageNeverPull' : 'InvalidImageName';
-      const message = error instanceof ImageNeverPullError ? `Container image "${ref}" is not present with pull policy of Never` : `Failed to apply default image tag "${ref}": ${(error as Error).message}`;
-      state.waiting.set(c.name, { reason, message });
-      this.#events.event(podRef(pod), 'Warning', reason, message);
-      return undefined;
+      if (error instanceof ImageNeverPullError) {
+        const message = `Container image "${ref}" is not present with pull policy of Never`;
+        this.#events.event(podRef(pod), 'Warning', 'ErrImageNeverPull', message);
+        // The image may be imported meanwhile (`skiff image import|pull`): look again later.
+        return fail('ErrImageNeverPull', message, 10_000);
+      }
+      const message = `Failed to apply default image tag "${ref}": ${(error as Error).message}`;
+      this.#events.event(podRef(pod), 'Warning', 'InspectFailed', message);
+      return fail('InvalidImageName', message, undefined);
     }
     if (!pull) {
       this.#events.event(podRef(pod), 'Normal', 'Pulled', `Container image "${ref}" already present on machine`);
       return present;
     }
     const failedAt = this.#pullFailures.get(key);
-    const left = failedAt === undefined ? 0 : this.#pullBackoff.remainingSince(key, failedAt);
+    const left = failedAt === undefined ? 0 : this.#pullBackoff.remainingSince(key, failedAt.at);
     if (left > 0) {
-      state.waiting.set(c.name, { reason: 'ImagePullBackOff', message: `Back-off pulling image "${ref}"` });
       this.#events.event(podRef(pod), 'Normal', 'BackOff', `Back-off pulling image "${ref}"`);
-      this.#workers.enqueueAfter(state.uid, left + 50);
-      return undefined;
+      return fail('ImagePullBackOff', `Back-off pulling image "${ref}": ${failedAt!.message}`, left + 50);
     }
     this.#events.event(podRef(pod), 'Normal', 'Pulling', `Pulling image "${ref}"`);
     const started = performance.now();
     try {
       const credentials = DockerKeyring.fromSecrets(await this.#pullSecrets(pod)).lookup(ref);
       const image = await this.#images.pull(ref, { credentials });
-      const took = ((performance.now() - started) / 1000).toFixed(3);
-      this.#events.event(podRef(pod), 'Normal', 'Pulled', `Successfully pulled image "${ref}" in ${took}s (${took}s including waiting). Image size: ${image.size} bytes.`);
+      const took = goDuration(performance.now() - started);
+      this.#events.event(podRef(pod), 'Normal', 'Pulled', `Successfully pulled image "${ref}" in ${took} (${took} including waiting). Image size: ${image.size} bytes.`);
       this.#pullFailures.delete(key);
       this.#pullBackoff.reset(key);
       return image;
     } catch (error) {
-      const message = `Failed to pull image "${ref}": ${(error as Error).message}`;
+      const message = (error as Error).message;
       const now = Date.now();
       this.#pullBackoff.next(key, now);
-      this.#pullFailures.set(key, now);
-      state.waiting.set(c.name, { reason: error instanceof InvalidImageNameError ? 'InvalidImageName' : 'ErrImagePull', message });
-      this.#events.event(podRef(pod), 'Warning', 'Failed', message);
-      this.#events.event(podRef(pod), 'Warning', 'Failed', 'Error: ErrImagePull');
-      this.#workers.enqueueAfter(state.uid, this.#pullBackoff.delay(key) + 50);
-      return undefined;
+      const reason = error instanceof InvalidImageNameError ? 'InvalidImageName' : 'ErrImagePull';
+      this.#pullFailures.set(key, { at: now, message: `${reason}: ${message}` });
+      this.#events.event(podRef(pod), 'Warning', 'Failed', `Failed to pull image "${ref}": ${message}`);
+      return fail(reason, message, this.#pullBackoff.delay(key) + 50);
     }
   }
 
-  readonly #pullFailures = new Map<string, number>();
+  /** The last failed pull per pod and image: when, and upstream's `<reason>: <message>` for the back-off message. */
+  readonly #pullFailures = new Map<string, { at: number; message: string }>();
 
   #logPath(pod: Pod, name: string, attempt: number): string {
     return join(this.#o.rootDir, 'logs', `${pod.metadata!.namespace}_${pod.metadata!.name}_${pod.metadata!.uid}`, name, `${attempt}.log`);
@@ -601,7 +625,12 @@ export class Kubelet {
     try {
       await this.#runtime.startContainer(id);
     } catch (error) {
-      this.#events.event(podRef(pod), 'Warning', 'Failed', `Error: failed to start container "${c.name}": ${(error as Error).message}`);
+      // The runtime records the attempt as exited (StartError, 128); until the next start the
+      // container waits with RunContainerError when it will be restarted, as upstream's reason cache.
+      const message = (error as Error).message;
+      this.#events.event(podRef(pod), 'Warning', 'Failed', `Error: ${message}`);
+      const restarts = pod.spec?.restartPolicy !== 'Never' || c.restartPolicy === 'Always';
+      if (restarts) state.waiting.set(c.name, { reason: 'RunContainerError', message });
       return;
     }
     this.#events.event(podRef(pod), 'Normal', 'Started', `Started container ${c.name}`);
@@ -655,8 +684,9 @@ export class Kubelet {
       env,
       workingDir: c.workingDir || imageConfig.WorkingDir || '/',
       layers,
-      image: repoTag ?? c.image,
-      imageId: this.#images.imageRef(image),
+      // As given in the pod (a digest reference stays one); the imageID carries the digest.
+      image: c.image ?? repoTag ?? image.id,
+      imageId: this.#images.imageRef(image, c.image),
       ...(imageConfig.StopSignal ? { stopSignal: imageConfig.StopSignal } : {}),
       mounts,
       resources: containerResources(pod, c, qos, this.#node.machine.memoryBytes),
@@ -692,6 +722,8 @@ export class Kubelet {
       text = lines.join('');
       if (text.length > 2048) text = text.slice(-2048);
     }
+    // The runtime's own message (why a start failed) comes first, as upstream's kuberuntime joins them.
+    if (s.message) text = text ? `${s.message}: ${text}` : s.message;
     state.messages.set(s.id, text);
   }
 
@@ -743,6 +775,7 @@ export class Kubelet {
     this.#objects.track(state.uid, []);
     this.#crashBackoff.resetPrefix(`${state.uid}/`);
     this.#pullBackoff.resetPrefix(`${state.uid}/`);
+    for (const key of this.#pullFailures.keys()) if (key.startsWith(`${state.uid}/`)) this.#pullFailures.delete(key);
     if (!state.gone) {
       try {
         await this.#client.resource(kinds.pods).delete(pod.metadata!.namespace!, pod.metadata!.name!, { gracePeriodSeconds: 0, preconditions: { uid: state.uid } });

@@ -21,6 +21,8 @@ import { RuncRuntime } from '../runtime/runc/runc-runtime.ts';
 import { KubeletError } from './errors.ts';
 import { Kubelet } from './kubelet.ts';
 import { DEFAULT_KUBELET_PORT, KubeletServer } from '../server/index.ts';
+import { ContainerLogManager, type ContainerLogSettings } from './container-log-manager.ts';
+import { SummaryProvider } from './summary-provider.ts';
 
 /** Options of {@link startAgent}. */
 export interface AgentOptions {
@@ -47,6 +49,10 @@ export interface AgentOptions {
    * the node named after the machine, any free port for other node names (see the file header).
    */
   kubeletPort?: number;
+  /** Container log rotation (upstream's containerLogMaxSize 10Mi, containerLogMaxFiles 5, containerLogMonitorInterval 10 s). */
+  containerLogs?: ContainerLogSettings;
+  /** Image pull back-off (default 10 s doubling to 5 min, as upstream). */
+  imagePullBackoff?: { initialMs?: number; maxMs?: number };
   log?: (line: string) => void;
 }
 
@@ -101,11 +107,15 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     network,
     cgroupRoot: names.cgroupRoot,
   });
+  // Node and pod stats (/stats/summary) and log rotation, both over the runtime.
+  const stats = new SummaryProvider({ runtime, nodeName: options.nodeName, rootDir: root, imageDir: join(root, 'images'), cgroupRoot: names.cgroupRoot });
+  const logs = new ContainerLogManager({ runtime, ...options.containerLogs, ...(options.log ? { log: options.log } : {}) });
   // The streaming server first: the Node reports its port.
   let server: KubeletServer | undefined;
   if (options.clientCa) {
     server = new KubeletServer({
       runtime,
+      stats,
       clientCa: options.clientCa,
       certDir: join(root, 'tls'),
       // Like the bridge and cgroup root: only the machine's own node takes the well-known port.
@@ -130,6 +140,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     ...(options.nodeIp ? { nodeIp: options.nodeIp } : {}),
     ...(options.log ? { log: options.log } : {}),
     ...(server ? { kubeletPort: server.port } : {}),
+    ...(options.imagePullBackoff ? { imagePullBackoff: options.imagePullBackoff } : {}),
   });
   try {
     await kubelet.start();
@@ -139,10 +150,14 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     await runtime.close();
     throw error;
   }
+  stats.start();
+  logs.start();
   return {
     kubelet,
     host: names,
     async stop() {
+      stats.stop();
+      await logs.stop();
       await server?.close();
       await kubelet.stop();
       await runtime.close();

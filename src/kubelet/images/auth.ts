@@ -164,12 +164,29 @@ export class TokenCache {
   }
 }
 
-/** A short text for a fetch failure (`connect ECONNREFUSED 127.0.0.1:5000`, `getaddrinfo ENOTFOUND …`). */
+/** Go's wording for the common socket errors, as containerd reports them (`connect: connection refused`). */
+const GO_SOCKET_ERRORS: Record<string, string> = {
+  ECONNREFUSED: 'connect: connection refused',
+  EHOSTUNREACH: 'connect: no route to host',
+  ENETUNREACH: 'connect: network is unreachable',
+  ETIMEDOUT: 'connect: connection timed out',
+};
+
+/**
+ * A short text for a fetch failure: Node's message with Go's wording added where the two differ
+ * (`connect ECONNREFUSED 127.0.0.1:5000 (dial tcp 127.0.0.1:5000: connect: connection refused)`).
+ */
 export function describeNetworkError(error: unknown): string {
   let e: unknown = error;
   for (let depth = 0; depth < 5 && e instanceof Error; depth++) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code !== undefined && e.message) return e.message;
+    const errno = e as NodeJS.ErrnoException & { address?: string; port?: number };
+    const code = errno.code;
+    if (code !== undefined && e.message) {
+      const go = GO_SOCKET_ERRORS[code];
+      if (go === undefined) return e.message;
+      const target = errno.address !== undefined ? ` ${errno.address.includes(':') ? `[${errno.address}]` : errno.address}${errno.port !== undefined ? `:${errno.port}` : ''}` : '';
+      return `${e.message} (dial tcp${target}: ${go})`;
+    }
     if (e.cause === undefined) return e.message;
     if (e.cause instanceof AggregateError && e.cause.errors.length > 0) e = e.cause.errors[0];
     else e = e.cause;

@@ -200,7 +200,10 @@ export class ImageService {
    */
   async pull(ref: string, options: PullOptions = {}): Promise<Image> {
     const parsed = parseReference(ref);
-    const key = formatReference(parsed);
+    // Concurrent pulls of one reference share the work only with the same credentials: a pull
+    // without (or with other) credentials must not succeed on the strength of another's.
+    const creds = options.credentials && options.credentials.length > 0 ? sha256Digest(JSON.stringify(options.credentials)) : '';
+    const key = `${formatReference(parsed)}|${creds}`;
     const pending = this.#pulls.get(key);
     if (pending !== undefined) return pending;
     const work = this.#pullWithCredentials(parsed, options).finally(() => this.#pulls.delete(key));
@@ -418,9 +421,21 @@ export class ImageService {
   /**
    * The `imageID` the kubelet reports in container statuses: the first repo digest
    * (`docker.io/library/busybox@sha256:…`), or the image id for an image without one (as
-   * containerd does for imported images).
+   * containerd does for imported images). Given the reference the image was asked for, a repo
+   * digest of that same repository comes first (an image pulled from two registries reports the
+   * one the container named).
    */
-  imageRef(image: Image): string {
+  imageRef(image: Image, reference?: string): string {
+    if (reference !== undefined) {
+      let name: string | undefined;
+      try {
+        name = parseReference(reference).name;
+      } catch {
+        name = undefined;
+      }
+      const same = name === undefined ? undefined : image.repoDigests.find((d) => d.startsWith(`${name}@`));
+      if (same !== undefined) return same;
+    }
     return image.repoDigests[0] ?? image.id;
   }
 

@@ -193,10 +193,14 @@ export class RegistryClient {
     let response = await send(header);
     if (response.status !== 401) return response;
     const challengeHeader = response.headers.get('www-authenticate');
-    await response.body?.cancel();
+    const refusal = await response.text().catch(() => '');
     const challenges = challengeHeader ? parseChallenges(challengeHeader) : [];
     const challenge = challenges.find((c) => c.scheme === 'bearer') ?? challenges.find((c) => c.scheme === 'basic');
     if (challenge === undefined) throw new RegistryAuthError(`registry ${repo.domain} answered 401 Unauthorized without a usable challenge`);
+    // Basic auth without credentials: the registry's own refusal is the clearest message.
+    if (challenge.scheme === 'basic' && options.credentials?.username === undefined) {
+      throw new RegistryAuthError(`registry ${repo.domain} refused access to ${repo.path} without credentials: HTTP 401 Unauthorized${errorSummary(refusal)}`);
+    }
     const authorized = await this.#tokens.authorize(repo.domain, challenge, challenge.params.scope ?? scope, options.credentials);
     this.#authKeys.set(authKey, authorized.key);
     header = authorized.header;
@@ -204,7 +208,7 @@ export class RegistryClient {
     if (response.status === 401 || response.status === 403) {
       const text = await response.text();
       throw new RegistryAuthError(
-        `registry ${repo.domain} refused access to ${repo.path}${options.credentials?.username ? ` for user "${options.credentials.username}"` : ' without credentials'}: HTTP ${response.status}${errorSummary(text)}`,
+        `registry ${repo.domain} refused access to ${repo.path}${options.credentials?.username ? ` for user "${options.credentials.username}"` : ' without credentials'}: HTTP ${response.status} ${response.status === 401 ? 'Unauthorized' : 'Forbidden'}${errorSummary(text)}`,
       );
     }
     return response;

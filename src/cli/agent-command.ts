@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, HttpTransport, kinds, readKubeconfig } from '../client/index.ts';
-import { nodePodCidr, startAgent } from '../kubelet/index.ts';
+import { containerLogSetting, nodePodCidr, startAgent, type ContainerLogSettings } from '../kubelet/index.ts';
 import { defaultDataDir } from '../server/index.ts';
 import { credentialsFromToken, ensureNodePassword } from '../sim/index.ts';
 
@@ -31,6 +31,8 @@ Flags:
   --node-ip IP                 the node's address (default: the first IPv4 address)
   --insecure-registry HOST     a registry reached over plain HTTP (repeatable)
   --kubelet-arg K=V            kubelet setting (repeatable); supported: port=N (streaming server, default 10250)
+                               container-log-max-size=10Mi, container-log-max-files=5,
+                               container-log-monitor-interval=10s (log rotation)
 `;
 
 /** Parses the flags and runs the agent until SIGTERM/SIGINT. */
@@ -75,9 +77,11 @@ export async function agentCommand(args: string[]): Promise<number> {
     transport = new HttpTransport(credentials, http);
   } else throw new TypeError('pass --kubeconfig FILE, or --server URL and --token TOKEN');
   let kubeletPort: number | undefined;
+  let containerLogs: ContainerLogSettings | undefined;
   for (const pair of v['kubelet-arg'] ?? []) {
     const [key, value = ''] = pair.split(/=(.*)/s) as [string, string?];
     if (key === 'port' && /^[0-9]+$/.test(value) && Number(value) <= 65535) kubeletPort = Number(value);
+    else if (containerLogSetting(key, value)) containerLogs = { ...containerLogs, ...containerLogSetting(key, value) };
     else console.error(`skiff agent: --kubelet-arg ${pair} is not supported; ignored`);
   }
   const client = new Client(transport);
@@ -98,6 +102,7 @@ export async function agentCommand(args: string[]): Promise<number> {
     ...(v['insecure-registry'] ? { insecureRegistries: v['insecure-registry'] } : {}),
     ...(clientCa ? { clientCa } : {}),
     ...(kubeletPort !== undefined ? { kubeletPort } : {}),
+    ...(containerLogs ? { containerLogs } : {}),
   });
   console.error(`skiff agent: node ${nodeName} running (state in ${join(dataDir, 'agent')}, pod subnet ${podCidr})`);
   await new Promise<void>((resolve) => {

@@ -13,16 +13,18 @@ import { dirname, join } from 'node:path';
 import { Duplex, PassThrough, type Writable } from 'node:stream';
 import type {
   AttachOptions, ContainerConfig, ContainerExitEvent, ContainerFilter, ContainerRuntime, ContainerStats,
-  ContainerStatus, ExecOptions, ExecSyncResult, RuntimeVersion, SandboxConfig, SandboxStatus, StreamHandle,
+  ContainerStatus, ExecOptions, ExecSyncResult, PodSandboxStats, RuntimeVersion, SandboxConfig, SandboxStatus, StreamHandle,
 } from '../container-runtime.ts';
 import { ExecTimeoutError, InvalidStateError, NotFoundError, StartError } from '../errors.ts';
-import { type CgroupMounts, createPodCgroup, oomCounterFile, podCgroupPath, readCgroupMounts, readCgroupStats, removeCgroup } from './cgroups.ts';
+import { type CgroupMounts, createPodCgroup, oomCounterFile, podCgroupPath, readCgroupMounts, removeCgroup } from './cgroups.ts';
 import { type CniConfList, CniNetwork } from './cni.ts';
 import { run, runOk, spawner } from './command.ts';
+import { reopenShimLog } from './log-reopen.ts';
 import { buildSpec } from './oci-spec.ts';
 import { runtimeCommand } from './runtime-command.ts';
 import { createNamespaces, destroyNamespaces, sandboxPaths, writeNetworkFiles } from './sandbox.ts';
 import { PRCTL_SYSCALL, SHIM_SOURCE } from './shim.ts';
+import { containerUsage, sandboxUsage } from './stats.ts';
 
 /** Options of `RuncRuntime`. */
 export interface RuncRuntimeOptions {
@@ -521,7 +523,30 @@ export class RuncRuntime implements ContainerRuntime {
   async containerStats(id: string): Promise<ContainerStats> {
     await this.#ready;
     const rec = await this.#container(id);
-    return { timestamp: this.#now(), ...(await readCgroupStats(this.#cgroups, rec.cgroupsPath)) };
+    return containerUsage(this.#cgroups, rec.cgroupsPath, join(this.#containerDir(id), 'upper'), this.#now());
+  }
+
+  async podSandboxStats(id: string): Promise<PodSandboxStats> {
+    await this.#ready;
+    const sandbox = await this.#sandbox(id);
+    const running = (await this.listContainers({ sandboxId: id })).filter((c) => c.state === 'running');
+    const containers: (ContainerStats & { id: string })[] = [];
+    for (const c of running) {
+      try {
+        containers.push({ id: c.id, ...(await this.containerStats(c.id)) });
+      } catch {
+        // removed meanwhile
+      }
+    }
+    // Any running container's /proc/<pid>/net/dev shows the pod's network namespace.
+    const netPid = sandbox.config.hostNetwork ? undefined : running.find((c) => c.pid > 0)?.pid;
+    return sandboxUsage(this.#cgroups, { sandboxId: id, cgroupPath: sandbox.cgroupPath, netPid, containers, timestamp: this.#now() });
+  }
+
+  async reopenContainerLog(id: string): Promise<void> {
+    await this.#ready;
+    const rec = await this.#running(id);
+    await reopenShimLog(id, rec.shimPid, rec.config.logPath);
   }
 
   // ---- exec, attach, port-forward ----------------------------------------------------------

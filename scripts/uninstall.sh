@@ -43,8 +43,11 @@ if [ -f "$pid_file" ] && kill -0 "$(cat "$pid_file")" 2>/dev/null; then
       "${k[@]}" delete "$kind" --all --all-namespaces --cascade=orphan --wait=false >/dev/null 2>&1
     done
     "${k[@]}" delete pods --all --all-namespaces --grace-period=1 --wait=false >/dev/null 2>&1
-    no_pods() { [ -z "$("${k[@]}" get pods --all-namespaces -o name 2>/dev/null)" ]; }
-    wait_for 90 no_pods || echo "    some pods are still there; their containers are removed below" >&2
+    # This machine's node (named after the hostname) confirms its pods gone once their containers
+    # and networks are; pods of nodes no agent runs any more (a stopped `skiff sim`) never would.
+    no_local_pods() { [ -z "$("${k[@]}" get pods --all-namespaces --field-selector "spec.nodeName=$(hostname)" -o name 2>/dev/null)" ]; }
+    wait_for 90 no_local_pods || echo "    some of this node's pods are still there; their containers are removed below" >&2
+    "${k[@]}" delete pods --all --all-namespaces --force --grace-period=0 >/dev/null 2>&1
   else
     echo "==> kubectl or $kubeconfig missing: pods are not deleted through the API; their containers are removed below" >&2
   fi

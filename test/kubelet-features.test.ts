@@ -129,17 +129,22 @@ describe('kubelet features: probes, sidecars, hooks, volumes, host ports, env', 
   });
 
   after(async () => {
+    // Whatever fails on the way, the node's containers, mounts, bridge and cgroups still go.
+    let left: string[] = [];
+    let leftAll: string[] = [];
     try {
       if (server) {
-        if (process.env.SKIFF_TEST_LOG) console.error(server.log());
-        const pods = await client.resource(kinds.pods).list({ namespace: 'default' });
-        await Promise.all(pods.items.map((p) => deleteAndWait(p.metadata!.name!)));
-        const left = nodeLeftovers(node.nodeName, server.dataDir, node.octet);
-        await server.stop();
-        transport.close();
-        await cleanupNode(node.nodeName, server.dataDir);
-        assert.deepEqual(left, [], 'nothing of the pods remains after they are deleted');
-        assert.deepEqual(nodeLeftovers(node.nodeName, server.dataDir, node.octet, { all: true }), []);
+        try {
+          if (process.env.SKIFF_TEST_LOG) console.error(server.log());
+          const pods = await client.resource(kinds.pods).list({ namespace: 'default' });
+          await Promise.all(pods.items.map((p) => deleteAndWait(p.metadata!.name!)));
+          left = nodeLeftovers(node.nodeName, server.dataDir, node.octet);
+        } finally {
+          await server.stop();
+          transport.close();
+          await cleanupNode(node.nodeName, server.dataDir);
+          leftAll = nodeLeftovers(node.nodeName, server.dataDir, node.octet, { all: true });
+        }
       }
     } finally {
       await cleanup(server);
@@ -147,6 +152,8 @@ describe('kubelet features: probes, sidecars, hooks, volumes, host ports, env', 
       hookServer?.close();
       if (tmp) await rm(tmp, { recursive: true, force: true });
     }
+    assert.deepEqual(left, [], 'nothing of the pods remains after they are deleted');
+    assert.deepEqual(leftAll, []);
   });
 
   test('httpGet readiness (timing fields) flips Ready and the Service endpoints; tcpSocket liveness holds', async () => {

@@ -156,6 +156,20 @@ export async function runProbe(probe: Probe, target: ProbeTarget, runtime: Conta
   return { ok: true, message: '' };
 }
 
+/** gRPC status codes by number, as grpc-go names them. */
+const GRPC_CODES = ['OK', 'Canceled', 'Unknown', 'InvalidArgument', 'DeadlineExceeded', 'NotFound', 'AlreadyExists', 'PermissionDenied', 'ResourceExhausted', 'FailedPrecondition', 'Aborted', 'OutOfRange', 'Unimplemented', 'Internal', 'Unavailable', 'DataLoss', 'Unauthenticated'];
+
+/** A protobuf varint. */
+function varint(n: number): number[] {
+  const out: number[] = [];
+  while (n >= 0x80) {
+    out.push((n & 0x7f) | 0x80);
+    n >>>= 7;
+  }
+  out.push(n);
+  return out;
+}
+
 /** `grpc.health.v1.Health/Check`: SERVING (1) is success. */
 function grpcHealth(host: string, port: number, service: string, timeoutMs: number): Promise<ProbeOutcome> {
   return new Promise((resolve) => {
@@ -164,28 +178,44 @@ function grpcHealth(host: string, port: number, service: string, timeoutMs: numb
     const timer = setTimeout(() => { session.destroy(); done({ ok: false, message: `timeout: health rpc did not complete within ${timeoutMs / 1000}s` }); }, timeoutMs);
     let settled = false;
     const done = (o: ProbeOutcome) => { if (settled) return; settled = true; clearTimeout(timer); session.close(); resolve(o); };
-    session.on('error', (e) => done({ ok: false, message: `timeout: failed to connect service "${host}:${port}" within ${timeoutMs / 1000}s: ${e.message}` }));
+    let connected = false;
+    session.on('connect', () => (connected = true));
+    const connectFailed = (e: Error & { code?: string; cause?: unknown }) => {
+      const cause = (e.cause ?? e) as Error & { code?: string };
+      done({ ok: false, message: `timeout: failed to connect service "${host}:${port}" within ${timeoutMs / 1000}s: ${dialError(host, port, cause)}` });
+    };
+    session.on('error', connectFailed);
     const svc = Buffer.from(service);
     // HealthCheckRequest { string service = 1; }
-    const msg = svc.length ? Buffer.concat([Buffer.from([0x0a, svc.length]), svc]) : Buffer.alloc(0);
+    const msg = svc.length ? Buffer.concat([Buffer.from([0x0a, ...varint(svc.length)]), svc]) : Buffer.alloc(0);
     const frame = Buffer.alloc(5 + msg.length);
     frame.writeUInt32BE(msg.length, 1);
     msg.copy(frame, 5);
     const req = session.request({ ':method': 'POST', ':path': '/grpc.health.v1.Health/Check', 'content-type': 'application/grpc', te: 'trailers' });
     const chunks: Buffer[] = [];
     let grpcStatus: string | undefined;
-    req.on('response', (h) => { if (h['grpc-status'] !== undefined) grpcStatus = String(h['grpc-status']); });
-    req.on('trailers', (h) => { if (h['grpc-status'] !== undefined) grpcStatus = String(h['grpc-status']); });
+    let grpcMessage: string | undefined;
+    const headers = (h: Record<string, unknown>) => {
+      if (h['grpc-status'] !== undefined) grpcStatus = String(h['grpc-status']);
+      if (h['grpc-message'] !== undefined) grpcMessage = String(h['grpc-message']);
+    };
+    req.on('response', headers);
+    req.on('trailers', headers);
     req.on('data', (d: Buffer) => chunks.push(d));
     req.on('end', () => {
       const body = Buffer.concat(chunks);
-      if (grpcStatus !== undefined && grpcStatus !== '0') return done({ ok: false, message: `rpc error: code = ${grpcStatus}` });
+      if (grpcStatus !== undefined && grpcStatus !== '0') {
+        const code = GRPC_CODES[Number(grpcStatus)] ?? `Code(${grpcStatus})`;
+        const desc = decodeURIComponent(grpcMessage ?? '');
+        if (code === 'Unimplemented') return done({ ok: false, message: `this server does not implement the grpc health protocol (grpc.health.v1.Health): ${desc}` });
+        return done({ ok: false, message: `rpc error: code = ${code} desc = ${desc}` });
+      }
       // HealthCheckResponse { ServingStatus status = 1; } after the 5-byte frame header.
       const payload = body.subarray(5);
       const status = payload.length >= 2 && payload[0] === 0x08 ? payload[1] : 0;
       done(status === 1 ? { ok: true, message: '' } : { ok: false, message: `service unhealthy (responded with "${['UNKNOWN', 'SERVING', 'NOT_SERVING', 'SERVICE_UNKNOWN'][status ?? 0] ?? status}")` });
     });
-    req.on('error', (e) => done({ ok: false, message: e.message }));
+    req.on('error', (e) => (connected ? done({ ok: false, message: e.message }) : connectFailed(e)));
     req.end(frame);
   });
 }

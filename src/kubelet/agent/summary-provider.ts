@@ -185,11 +185,12 @@ export class SummaryProvider implements StatsProvider {
       summary.node.rlimit = { time, maxpid: pids.maxpid, curproc: pids.curproc };
     }
     const sandboxes = (await this.#runtime.listPodSandboxes()).filter((s) => s.state === 'ready');
-    const running = (await this.#runtime.listContainers({ state: 'running' }));
+    const running = await this.#runtime.listContainers({ state: 'running' });
+    const podStats = new Map((await this.#runtime.listPodSandboxStats?.().catch(() => undefined) ?? []).map((p) => [p.sandboxId, p]));
     for (const sandbox of sandboxes) {
       const containers = running.filter((c) => c.sandboxId === sandbox.id);
       try {
-        summary.pods.push(await this.#pod(sandbox, containers, at, nodeFs));
+        summary.pods.push(await this.#pod(sandbox, containers, at, nodeFs, podStats.get(sandbox.id)));
       } catch {
         // removed meanwhile
       }
@@ -198,15 +199,12 @@ export class SummaryProvider implements StatsProvider {
     return summary;
   }
 
-  async #pod(sandbox: SandboxStatus, containers: ContainerStatus[], at: Date, nodeFs: FsUsage | undefined): Promise<PodStats> {
+  async #pod(sandbox: SandboxStatus, containers: ContainerStatus[], at: Date, nodeFs: FsUsage | undefined, listed: PodSandboxStats | undefined): Promise<PodStats> {
     const time = iso(at);
     const c = sandbox.config;
-    let podStats: PodSandboxStats | undefined;
+    const podStats = listed ?? (await this.#runtime.podSandboxStats?.(sandbox.id));
     const byId = new Map<string, ContainerStats>();
-    if (this.#runtime.podSandboxStats) {
-      podStats = await this.#runtime.podSandboxStats(sandbox.id);
-      for (const s of podStats.containers) byId.set(s.id, s);
-    }
+    for (const s of podStats?.containers ?? []) byId.set(s.id, s);
     for (const ct of containers) if (!byId.has(ct.id)) byId.set(ct.id, await this.#runtime.containerStats(ct.id).catch(() => undefined as never));
     const pod: PodStats = {
       podRef: { name: c.name, namespace: c.namespace, uid: c.uid },

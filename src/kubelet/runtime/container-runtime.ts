@@ -353,6 +353,8 @@ export interface ContainerRuntime {
   containerStats(id: string): Promise<ContainerStats>;
   /** (Optional: a runtime without it reports no pod-level stats.) Usage of a sandbox's pod cgroup, network and processes, with its running containers' stats (CRI `PodSandboxStats`). */
   podSandboxStats?(id: string): Promise<PodSandboxStats>;
+  /** (Optional.) `podSandboxStats` of every ready sandbox in one pass (CRI `ListPodSandboxStats`). */
+  listPodSandboxStats?(): Promise<PodSandboxStats[]>;
   /**
    * (Optional: without it logs are not rotated.) Asks the runtime to reopen the container's log file at its `logPath` (CRI
    * `ReopenContainerLog`), after the kubelet renamed the file away to rotate it: resolves once

@@ -529,7 +529,26 @@ export class RuncRuntime implements ContainerRuntime {
   async podSandboxStats(id: string): Promise<PodSandboxStats> {
     await this.#ready;
     const sandbox = await this.#sandbox(id);
-    const running = (await this.listContainers({ sandboxId: id })).filter((c) => c.state === 'running');
+    return this.#sandboxStats(sandbox, await this.listContainers({ sandboxId: id, state: 'running' }));
+  }
+
+  async listPodSandboxStats(): Promise<PodSandboxStats[]> {
+    await this.#ready;
+    // One pass over the containers for every sandbox (podSandboxStats per sandbox would read them all each time).
+    const running = await this.listContainers({ state: 'running' });
+    const out: PodSandboxStats[] = [];
+    for (const id of await readdir(join(this.#stateDir, 'sandboxes'))) {
+      try {
+        const sandbox = await this.#sandbox(id);
+        if (sandbox.state === 'ready') out.push(await this.#sandboxStats(sandbox, running.filter((c) => c.sandboxId === id)));
+      } catch {
+        // removed meanwhile
+      }
+    }
+    return out;
+  }
+
+  async #sandboxStats(sandbox: SandboxRecord, running: ContainerStatus[]): Promise<PodSandboxStats> {
     const containers: (ContainerStats & { id: string })[] = [];
     for (const c of running) {
       try {
@@ -540,7 +559,7 @@ export class RuncRuntime implements ContainerRuntime {
     }
     // Any running container's /proc/<pid>/net/dev shows the pod's network namespace.
     const netPid = sandbox.config.hostNetwork ? undefined : running.find((c) => c.pid > 0)?.pid;
-    return sandboxUsage(this.#cgroups, { sandboxId: id, cgroupPath: sandbox.cgroupPath, netPid, containers, timestamp: this.#now() });
+    return sandboxUsage(this.#cgroups, { sandboxId: sandbox.id, cgroupPath: sandbox.cgroupPath, netPid, containers, timestamp: this.#now() });
   }
 
   async reopenContainerLog(id: string): Promise<void> {

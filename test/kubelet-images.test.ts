@@ -325,7 +325,7 @@ describe('kubelet: images in pods and bad input', { skip, concurrency: true, tim
 
   test('volume of a missing ConfigMap: FailedMount, ContainerCreating until the ConfigMap exists', async () => {
     await create(podManifest('needs-cm', {
-      containers: [{ name: 'c', image: bb(), command: ['sh', '-c', 'cat /cfg/greeting; sleep 3600'], volumeMounts: [{ name: 'cfg', mountPath: '/cfg' }] }],
+      containers: [{ name: 'c', image: bb(), command: ['sh', '-c', 'cat /cfg/greeting; echo; sleep 3600'], volumeMounts: [{ name: 'cfg', mountPath: '/cfg' }] }],
       volumes: [{ name: 'cfg', configMap: { name: 'late-cm' } }],
     }));
     const failed = await until('FailedMount event', async () => (await events('needs-cm')).find((e) => e.reason === 'FailedMount'));
@@ -340,8 +340,7 @@ describe('kubelet: images in pods and bad input', { skip, concurrency: true, tim
     await running('needs-cm', 20_000);
     const startedMs = Date.now() - createdAt;
     assert.ok(startedMs < 8000, `Running ${startedMs} ms after the ConfigMap was created`);
-    const logs = await until('needs-cm log', async () => (await kc(['logs', 'needs-cm'])).trim() || undefined, 10_000).catch(() => '');
-    if (logs) assert.equal(logs, 'hello');
+    assert.equal(await until('needs-cm log', async () => (await kc(['logs', 'needs-cm'])) || undefined, 10_000), 'hello\n');
   });
 
   test('memory limit below what the process needs: OOMKilled, exit 137', async () => {

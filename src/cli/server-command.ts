@@ -32,7 +32,8 @@ Flags:
   --kube-scheduler-arg K=V    scheduler setting (repeatable); supported: percentage-of-nodes-to-score=N,
                               pod-initial-backoff-seconds=N, pod-max-backoff-seconds=N, and the leader-elect* settings
   --kubelet-arg K=V           embedded agent's kubelet setting (repeatable); supported: port=N (streaming server, default 10250),
-                              image-pull-backoff=10s, image-pull-backoff-max=5m
+                              image-pull-backoff=10s, image-pull-backoff-max=5m, container-log-max-size=10Mi,
+                              container-log-max-files=5, container-log-monitor-interval=10s (log rotation)
 `;
 
 /** Parses the flags and runs the server until SIGTERM/SIGINT. */

@@ -32,8 +32,16 @@ Flags:
   --insecure-registry HOST     a registry reached over plain HTTP (repeatable)
   --kubelet-arg K=V            kubelet setting (repeatable); supported: port=N (streaming server, default 10250)
                                container-log-max-size=10Mi, container-log-max-files=5,
-                               container-log-monitor-interval=10s (log rotation)
+                               container-log-monitor-interval=10s (log rotation),
+                               image-pull-backoff=10s, image-pull-backoff-max=5m (image pull back-off)
 `;
+
+/** A Go duration of whole minutes and seconds (`10s`, `5m`, `1m30s`) in ms; undefined when not one or zero. */
+function backoffMs(text: string): number | undefined {
+  const m = /^(?:(\d+)m)?(?:(\d+)s)?$/.exec(text);
+  const ms = m && text !== '' ? (Number(m[1] ?? 0) * 60 + Number(m[2] ?? 0)) * 1000 : 0;
+  return ms > 0 ? ms : undefined;
+}
 
 /** Parses the flags and runs the agent until SIGTERM/SIGINT. */
 export async function agentCommand(args: string[]): Promise<number> {
@@ -78,11 +86,14 @@ export async function agentCommand(args: string[]): Promise<number> {
   } else throw new TypeError('pass --kubeconfig FILE, or --server URL and --token TOKEN');
   let kubeletPort: number | undefined;
   let containerLogs: ContainerLogSettings | undefined;
+  let imagePullBackoff: { initialMs?: number; maxMs?: number } | undefined;
   for (const pair of v['kubelet-arg'] ?? []) {
     const [key, value = ''] = pair.split(/=(.*)/s) as [string, string?];
     if (key === 'port' && /^[0-9]+$/.test(value) && Number(value) <= 65535) kubeletPort = Number(value);
     else if (containerLogSetting(key, value)) containerLogs = { ...containerLogs, ...containerLogSetting(key, value) };
-    else console.error(`skiff agent: --kubelet-arg ${pair} is not supported; ignored`);
+    else if ((key === 'image-pull-backoff' || key === 'image-pull-backoff-max') && backoffMs(value)) {
+      imagePullBackoff = { ...imagePullBackoff, [key === 'image-pull-backoff' ? 'initialMs' : 'maxMs']: backoffMs(value) };
+    } else console.error(`skiff agent: --kubelet-arg ${pair} is not supported; ignored`);
   }
   const client = new Client(transport);
   let podCidr = v['pod-cidr'];
@@ -103,6 +114,7 @@ export async function agentCommand(args: string[]): Promise<number> {
     ...(clientCa ? { clientCa } : {}),
     ...(kubeletPort !== undefined ? { kubeletPort } : {}),
     ...(containerLogs ? { containerLogs } : {}),
+    ...(imagePullBackoff ? { imagePullBackoff } : {}),
   });
   console.error(`skiff agent: node ${nodeName} running (state in ${join(dataDir, 'agent')}, pod subnet ${podCidr})`);
   await new Promise<void>((resolve) => {

@@ -263,6 +263,7 @@ describe('kubelet: images in pods and bad input', { skip, concurrency: true, tim
       await running('late', (PULL_BACKOFF_MAX_S + 10) * 1000);
       const recoveredMs = Date.now() - pushed;
       assert.ok(recoveredMs < (PULL_BACKOFF_MAX_S + 3) * 1000, `recovered ${recoveredMs} ms after the push`);
+      if (process.env.SKIFF_TEST_LOG) console.error(`pull attempts ${gaps.map((g) => `${g} ms`).join(', ')} apart; Running ${recoveredMs} ms after the push`);
       assert.match((await get('late')).status!.containerStatuses![0]!.imageID, new RegExp(`^${proxy.host.replace(/[.]/g, '\\.')}/late/busybox@sha256:`));
     } finally {
       clearInterval(sampler);

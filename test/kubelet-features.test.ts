@@ -14,7 +14,7 @@ import { realpathSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, get as httpGet, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Pod } from 'kubernetes-types/core/v1.js';
@@ -413,7 +413,7 @@ describe('kubelet features: probes, sidecars, hooks, volumes, host ports, env', 
   test('hostPort through portmap (127.0.0.1 and the node address); hostNetwork sees the host interfaces', async () => {
     const hostPort = 30000 + Math.floor(Math.random() * 10000);
     await create(podManifest('hostport', { containers: [{ name: 'web', image: registry.helloHttp, ports: [{ containerPort: 8080, hostPort }] }] }));
-    await create(podManifest('hostnet', { hostNetwork: true, restartPolicy: 'Never', containers: [{ name: 'c', image: bb(), command: ['sh', '-c', 'cat /proc/net/dev > /dev/termination-log'] }] }));
+    await create(podManifest('hostnet', { hostNetwork: true, restartPolicy: 'Never', containers: [{ name: 'c', image: bb(), command: ['sh', '-c', 'hostname > /dev/termination-log; cat /proc/net/dev >> /dev/termination-log'] }] }));
     const pod = await phase('hostport', 'Running');
     const viaLoopback = await until('hostPort on 127.0.0.1', () => fetchText(`http://127.0.0.1:${hostPort}/`), 15_000);
     assert.equal(viaLoopback.body, '<h1>Hello from Skiff</h1>\n');
@@ -422,6 +422,7 @@ describe('kubelet features: probes, sidecars, hooks, volumes, host ports, env', 
     const hn = await phase('hostnet', 'Succeeded');
     assert.equal(hn.status!.podIP, hn.status!.hostIP, 'a hostNetwork pod has the host IP');
     const devs = hn.status!.containerStatuses![0]!.state!.terminated!.message!;
+    assert.ok(devs.startsWith(`${hostname()}\n`), 'a hostNetwork pod has the host name of the machine');
     assert.ok(devs.includes(`${hostNames(node.nodeName, server.dataDir).bridge}:`), 'the node bridge is visible from a hostNetwork pod');
     await Promise.all([deleteAndWait('hostport'), deleteAndWait('hostnet')]);
     await assert.rejects(fetchText(`http://127.0.0.1:${hostPort}/`), 'the hostPort is gone with the pod');

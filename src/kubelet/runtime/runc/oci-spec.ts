@@ -97,7 +97,8 @@ export interface SandboxNamespaces {
   /** Network namespace path; null = the host's (hostNetwork). */
   net: string | null;
   ipc: string;
-  uts: string;
+  /** UTS namespace path; null = the host's (hostNetwork, as containerd). */
+  uts: string | null;
   /** The sandbox's /dev/shm directory (a tmpfs shared by the pod's containers). */
   shm: string;
   hosts: string;
@@ -181,7 +182,8 @@ export function buildSpec(config: ContainerConfig, options: BuildSpecOptions): O
   }
   mounts.push(...userMounts);
 
-  const namespaces: { type: string; path?: string }[] = [{ type: 'pid' }, { type: 'mount' }, { type: 'ipc', path: ns.ipc }, { type: 'uts', path: ns.uts }];
+  const namespaces: { type: string; path?: string }[] = [{ type: 'pid' }, { type: 'mount' }, { type: 'ipc', path: ns.ipc }];
+  if (ns.uts) namespaces.push({ type: 'uts', path: ns.uts });
   if (ns.net) namespaces.push({ type: 'network', path: ns.net });
 
   const resources: Record<string, unknown> = {

@@ -372,7 +372,7 @@ export class RuncRuntime implements ContainerRuntime {
         namespaces: {
           net: sandbox.config.hostNetwork ? null : paths.netns,
           ipc: paths.ipc,
-          uts: paths.uts,
+          uts: sandbox.config.hostNetwork ? null : paths.uts,
           shm: paths.shm,
           hosts: paths.hosts,
           resolvConf: paths.resolvConf,

@@ -5,6 +5,7 @@
  * are written here for every container to mount.
  */
 import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
 import type { SandboxConfig } from '../container-runtime.ts';
 import { run, runOk } from './command.ts';
@@ -42,17 +43,20 @@ export function podHostname(config: SandboxConfig): string {
 }
 
 /**
- * Creates the namespaces (network unless hostNetwork) and sets the hostname in the new UTS
- * namespace, and mounts the shared /dev/shm.
+ * Creates the namespaces (IPC; network and UTS unless hostNetwork) and sets the hostname in the
+ * new UTS namespace, and mounts the shared /dev/shm.
  */
 export async function createNamespaces(paths: SandboxPaths, config: SandboxConfig): Promise<void> {
   await mkdir(join(paths.dir, 'ns'), { recursive: true });
   await mkdir(paths.shm, { recursive: true });
-  const nsFiles = config.hostNetwork ? [paths.ipc, paths.uts] : [paths.netns, paths.ipc, paths.uts];
-  for (const f of nsFiles) await writeFile(f, '');
-  const args = [`--ipc=${paths.ipc}`, `--uts=${paths.uts}`];
-  if (!config.hostNetwork) args.unshift(`--net=${paths.netns}`);
-  await runOk('unshare', [...args, 'hostname', podHostname(config)]);
+  // As containerd: a hostNetwork pod shares the host's UTS namespace too (it has the host's name).
+  if (config.hostNetwork) {
+    await writeFile(paths.ipc, '');
+    await runOk('unshare', [`--ipc=${paths.ipc}`, 'true']);
+  } else {
+    for (const f of [paths.netns, paths.ipc, paths.uts]) await writeFile(f, '');
+    await runOk('unshare', [`--net=${paths.netns}`, `--ipc=${paths.ipc}`, `--uts=${paths.uts}`, 'hostname', podHostname(config)]);
+  }
   await runOk('mount', ['-t', 'tmpfs', '-o', 'nosuid,nodev,noexec,mode=1777,size=65536k', 'shm', paths.shm]);
 }
 
@@ -71,7 +75,7 @@ export async function destroyNamespaces(paths: SandboxPaths): Promise<void> {
 
 /** Writes hosts, resolv.conf and hostname for the pod (kubelet's managed hosts file format). */
 export async function writeNetworkFiles(paths: SandboxPaths, config: SandboxConfig, podIps: string[]): Promise<void> {
-  const hostname = podHostname(config);
+  const hostname = config.hostNetwork ? osHostname() : podHostname(config);
   await writeFile(paths.hostname, `${hostname}\n`);
   if (config.hostNetwork) {
     await copyFile('/etc/hosts', paths.hosts).catch(() => writeFile(paths.hosts, '127.0.0.1\tlocalhost\n'));

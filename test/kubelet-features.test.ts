@@ -332,7 +332,7 @@ describe('kubelet features: probes, sidecars, hooks, volumes, host ports, env', 
     await deleteAndWait('hook-fail');
   });
 
-  test('volumes: hostPath, downwardAPI (live), projected, subPath, readOnly, emptyDir on tmpfs with sizeLimit', async () => {
+  test('volumes: hostPath, downwardAPI (live), projected, subPath, readOnly, emptyDir on tmpfs sized by sizeLimit or the pod limit', async () => {
     const hostDir = join(tmp, 'host-dir', 'sub');
     const hostFile = join(tmp, 'host-file');
     await writeFile(hostFile, 'from host');
@@ -352,6 +352,7 @@ describe('kubelet features: probes, sidecars, hooks, volumes, host ports, env', 
             { name: 'scratch', mountPath: '/data/a', subPath: 'one/two' },
             { name: 'scratch', mountPath: '/data/b' },
             { name: 'mem', mountPath: '/cache' },
+            { name: 'mem-pod', mountPath: '/cache2' },
             { name: 'ro', mountPath: '/ro', readOnly: true },
           ],
         }],
@@ -381,6 +382,7 @@ describe('kubelet features: probes, sidecars, hooks, volumes, host ports, env', 
           { name: 'cm', configMap: { name: 'vol-cm' } },
           { name: 'scratch', emptyDir: {} },
           { name: 'mem', emptyDir: { medium: 'Memory', sizeLimit: '8Mi' } },
+          { name: 'mem-pod', emptyDir: { medium: 'Memory' } },
           { name: 'ro', emptyDir: {} },
         ],
       }, { app: 'vols' }),
@@ -400,6 +402,7 @@ describe('kubelet features: probes, sidecars, hooks, volumes, host ports, env', 
     assert.notEqual(ro.code, 0);
     assert.match(ro.stderr, /Read-only file system/);
     assert.match(await read('grep " /cache " /proc/mounts'), /^tmpfs \/cache tmpfs rw,.*size=8192k/);
+    assert.match(await read('grep " /cache2 " /proc/mounts'), /^tmpfs \/cache2 tmpfs rw,.*size=65536k/, 'without sizeLimit: the pod memory limit');
     const big = await sh('vols', 'dd if=/dev/zero of=/cache/big bs=1M count=16');
     assert.notEqual(big.code, 0);
     assert.match(big.stderr, /No space left on device/);

@@ -18,7 +18,7 @@ import type { Container, DownwardAPIVolumeFile, KeyToPath, Pod, Volume } from 'k
 import type { MountConfig } from '../runtime/container-runtime.ts';
 import { formatMap, podFieldValue, type EnvContext, type ObjectSource } from './env.ts';
 import { ContainerConfigError, VolumeError } from './errors.ts';
-import { parseQuantity, resourceFieldValue } from './resources.ts';
+import { parseQuantity, podQosClass, podResources, resourceFieldValue } from './resources.ts';
 
 /** Options of {@link VolumeManager}. */
 export interface VolumeManagerOptions {
@@ -114,8 +114,7 @@ export class VolumeManager {
     if (volume.hostPath) return { path: await this.#hostPath(volume), readOnly: false };
     if (volume.emptyDir) {
       if (volume.emptyDir.medium === 'Memory') {
-        const size = parseQuantity(volume.emptyDir.sizeLimit);
-        await ensureTmpfs(dir, size ? Math.floor(size) : undefined);
+        await ensureTmpfs(dir, memoryVolumeSize(pod, parseQuantity(volume.emptyDir.sizeLimit), ctx.allocatable.memory));
       } else {
         await mkdir(dir, { recursive: true });
       }
@@ -250,6 +249,19 @@ export class VolumeManager {
     }
     await rm(this.podDir(uid), { recursive: true, force: true });
   }
+}
+
+/**
+ * The size of a `medium: Memory` emptyDir, as upstream's `calculateEmptyDirMemorySize`: the
+ * node's allocatable memory, lowered to the pod's memory limit (when every container has one),
+ * lowered to the volume's `sizeLimit`.
+ */
+export function memoryVolumeSize(pod: Pod, sizeLimit: number | undefined, allocatableMemory: number): number | undefined {
+  let size = allocatableMemory > 0 ? allocatableMemory : undefined;
+  const podLimit = podResources(pod, podQosClass(pod))?.memoryLimitBytes;
+  if (podLimit && podLimit > 0 && (size === undefined || podLimit <= size)) size = podLimit;
+  if (sizeLimit && sizeLimit > 0 && (size === undefined || sizeLimit <= size)) size = Math.floor(sizeLimit);
+  return size;
 }
 
 /** data + binaryData (configMap) or stringData + data (secret, base64 values) as bytes. */

@@ -314,8 +314,7 @@ describe('kubelet features: probes, sidecars, hooks, volumes, host ports, env', 
     }));
     await phase('hooks', 'Running');
     assert.equal((await until('the process saw the hook file', async () => { const r = await sh('hooks', 'cat /tmp/seen', 'c'); return r.code === 0 && r; })).stdout, 'hooked\n');
-    const post = hookHits.find((h) => h.url === '/post-start');
-    assert.ok(post, 'postStart httpGet reached its server');
+    const post = await until('postStart httpGet reached its server', async () => hookHits.find((h) => h.url === '/post-start'));
     assert.equal(post.headers['x-hook'], 'yes');
     assert.match(post.headers['user-agent'] ?? '', /^kube-lifecycle\//);
     assert.ok(!hookHits.some((h) => h.url === '/pre-stop'));

@@ -387,6 +387,8 @@ describe('kubelet features: probes, sidecars, hooks, volumes, host ports, env', 
       }, { app: 'vols' }),
     });
     await create(podManifest('vols-bad', { containers: [{ name: 'c', image: bb(), command: ['sleep', '3600'], volumeMounts: [{ name: 'f', mountPath: '/f' }] }], volumes: [{ name: 'f', hostPath: { path: join(tmp, 'absent'), type: 'File' } }] }));
+    // Skiff serves no TokenRequest yet: a projected serviceAccountToken fails the mount, clearly.
+    await create(podManifest('vols-token', { containers: [{ name: 'c', image: bb(), command: ['sleep', '3600'], volumeMounts: [{ name: 't', mountPath: '/t' }] }], volumes: [{ name: 't', projected: { sources: [{ serviceAccountToken: { path: 'token', expirationSeconds: 3600 } }] } }] }));
     await phase('vols', 'Running');
     assert.equal(await until('the container wrote to the hostPath', () => readFile(join(hostDir, 'out'), 'utf8')), 'from-pod\n');
     const read = async (script: string) => { const r = await sh('vols', script); assert.equal(r.code, 0, r.stderr); return r.stdout; };
@@ -408,7 +410,9 @@ describe('kubelet features: probes, sidecars, hooks, volumes, host ports, env', 
     const bad = await until('FailedMount', async () => (await events('vols-bad')).find((e) => e.reason === 'FailedMount'));
     assert.equal(bad.message, `MountVolume.SetUp failed for volume "f" : hostPath type check failed: ${join(tmp, 'absent')} is not a file`);
     assert.equal((await get('vols-bad')).status?.phase, 'Pending');
-    await Promise.all([deleteAndWait('vols'), deleteAndWait('vols-bad')]);
+    const token = await until('FailedMount for the token', async () => (await events('vols-token')).find((e) => e.reason === 'FailedMount'));
+    assert.equal(token.message, 'MountVolume.SetUp failed for volume "t" : failed to fetch token: the API server does not serve TokenRequest (serviceaccounts/token)');
+    await Promise.all([deleteAndWait('vols'), deleteAndWait('vols-bad'), deleteAndWait('vols-token')]);
     assert.equal(await readFile(join(hostDir, 'out'), 'utf8'), 'from-pod\n', 'hostPath content stays on the host');
   });
 

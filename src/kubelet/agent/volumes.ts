@@ -2,7 +2,7 @@
  * Pod volumes on the node, under `<root>/<pod uid>/volumes/<plugin>/<name>` as the kubelet lays
  * them out: emptyDir (a directory, or a tmpfs for `medium: Memory` sized by `sizeLimit`),
  * hostPath (with its type checks), configMap, secret (always on a tmpfs), downwardAPI and
- * projected volumes. The last four are written by an atomic writer as upstream's: the files live
+ * projected volumes (a `serviceAccountToken` source fails the mount: no TokenRequest API yet). The last four are written by an atomic writer as upstream's: the files live
  * in a timestamped directory, `..data` points at it, and each visible name is a symlink through
  * `..data`; an update writes a new directory and swaps `..data` with one rename, so a running
  * container sees either the old or the new set, never a mix, and sees updates without a restart.
@@ -156,8 +156,11 @@ export class VolumeManager {
           part = projectKeys(volume.name, 'secret', source.secret.name ?? '', mapOf(secret?.stringData, secret?.data), source.secret.items, mode, source.secret.optional === true);
         } else if (source.downwardAPI) {
           part = downward(pod, source.downwardAPI.items ?? [], mode, ctx);
+        } else if (source.serviceAccountToken) {
+          // A token needs the TokenRequest API (serviceaccounts/token), which Skiff does not serve yet:
+          // as upstream when a token cannot be fetched, the mount fails rather than a pod without its token file.
+          throw new VolumeError(`MountVolume.SetUp failed for volume "${volume.name}" : failed to fetch token: the API server does not serve TokenRequest (serviceaccounts/token)`);
         }
-        // serviceAccountToken sources need the TokenRequest API, which Skiff does not serve yet.
         for (const [k, v] of part) payload.set(k, v);
       }
       await ensureTmpfs(dir);

@@ -21,6 +21,7 @@ import { type CniConfList, CniNetwork } from './cni.ts';
 import { run, runOk, spawner } from './command.ts';
 import { reopenShimLog } from './log-reopen.ts';
 import { buildSpec } from './oci-spec.ts';
+import { mountOverlay, unmountAll } from './kernel.ts';
 import { runtimeCommand } from './runtime-command.ts';
 import { createNamespaces, destroyNamespaces, sandboxPaths, writeNetworkFiles } from './sandbox.ts';
 import { PRCTL_SYSCALL, SHIM_SOURCE } from './shim.ts';
@@ -258,13 +259,18 @@ export class RuncRuntime implements ContainerRuntime {
     await this.#saveSandbox(rec);
     try {
       await createNamespaces(paths, config);
-      if (!config.hostNetwork) {
-        await this.#cni!.loopbackUp(id, paths.netns);
-        const result = await this.#cni!.add(id, paths.netns, config.portMappings);
-        rec.ips = (result.ips ?? []).map((ip) => ip.address.split('/')[0]!);
-      }
+      // Independent steps run at once: the loopback and the pod network are separate CNI
+      // networks (each plugin chain stays in order), and the pod cgroup needs neither.
+      const steps = await Promise.allSettled([
+        config.hostNetwork ? undefined : this.#cni!.loopbackUp(id, paths.netns),
+        config.hostNetwork ? undefined : this.#cni!.add(id, paths.netns, config.portMappings),
+        createPodCgroup(this.#cgroups, rec.cgroupPath, config.resources, config.qosClass),
+      ]);
+      const failed = steps.find((s) => s.status === 'rejected');
+      if (failed) throw failed.reason;
+      const result = (steps[1] as PromiseFulfilledResult<Awaited<ReturnType<CniNetwork['add']>> | undefined>).value;
+      if (result) rec.ips = (result.ips ?? []).map((ip) => ip.address.split('/')[0]!);
       await writeNetworkFiles(paths, config, rec.ips);
-      await createPodCgroup(this.#cgroups, rec.cgroupPath, config.resources, config.qosClass);
       rec.state = 'ready';
       await this.#saveSandbox(rec);
       return id;
@@ -362,8 +368,8 @@ export class RuncRuntime implements ContainerRuntime {
     for (const d of ['rootfs', 'upper', 'work']) await mkdir(join(dir, d), { recursive: true });
     try {
       // overlayfs lists lowerdirs top first; the caller gives them bottom first.
-      const lower = [...config.layers].reverse().join(':');
-      await runOk('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${lower},upperdir=${join(dir, 'upper')},workdir=${join(dir, 'work')}`, rootfs]);
+      const lower = [...config.layers].reverse();
+      await mountOverlay(lower, join(dir, 'upper'), join(dir, 'work'), rootfs);
       const spec = buildSpec(config, {
         rootfs,
         cgroupsPath,
@@ -385,7 +391,7 @@ export class RuncRuntime implements ContainerRuntime {
       await this.#saveContainer({ id, sandboxId, config, createdAt: this.#now(), cgroupsPath });
       return id;
     } catch (err) {
-      await run('umount', [rootfs]);
+      await unmountAll([rootfs]);
       await rm(dir, { recursive: true, force: true });
       throw err;
     }
@@ -459,7 +465,7 @@ export class RuncRuntime implements ContainerRuntime {
       await run(this.#runtime, ['--root', this.#root, 'delete', '--force', id]);
       await removeCgroup(this.#cgroups, rec.cgroupsPath);
       const rootfs = join(this.#containerDir(id), 'rootfs');
-      for (let i = 0; i < 4; i++) if ((await run('umount', [rootfs])).code !== 0) break;
+      await unmountAll([rootfs]);
       await rm(this.#containerDir(id), { recursive: true, force: true });
       await rm(this.#exitFile(id), { force: true });
     });

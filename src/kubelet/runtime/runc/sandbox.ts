@@ -1,6 +1,6 @@
 /**
  * A pod sandbox without a pause process: its network, IPC and UTS namespaces are kept alive by
- * bind mounts (`unshare --net=FILE --ipc=FILE --uts=FILE`, as `ip netns add` does for the network),
+ * bind mounts (as `unshare --net=FILE` and `ip netns add` do; made with system calls, kernel.ts),
  * its /dev/shm is a tmpfs shared by its containers, and its hosts, resolv.conf and hostname files
  * are written here for every container to mount.
  */
@@ -8,7 +8,7 @@ import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
 import type { SandboxConfig } from '../container-runtime.ts';
-import { run, runOk } from './command.ts';
+import { createSandboxNamespaces, unmountAll } from './kernel.ts';
 
 /** Files of one sandbox under its directory. */
 export interface SandboxPaths {
@@ -50,25 +50,14 @@ export async function createNamespaces(paths: SandboxPaths, config: SandboxConfi
   await mkdir(join(paths.dir, 'ns'), { recursive: true });
   await mkdir(paths.shm, { recursive: true });
   // As containerd: a hostNetwork pod shares the host's UTS namespace too (it has the host's name).
-  if (config.hostNetwork) {
-    await writeFile(paths.ipc, '');
-    await runOk('unshare', [`--ipc=${paths.ipc}`, 'true']);
-  } else {
-    for (const f of [paths.netns, paths.ipc, paths.uts]) await writeFile(f, '');
-    await runOk('unshare', [`--net=${paths.netns}`, `--ipc=${paths.ipc}`, `--uts=${paths.uts}`, 'hostname', podHostname(config)]);
-  }
-  await runOk('mount', ['-t', 'tmpfs', '-o', 'nosuid,nodev,noexec,mode=1777,size=65536k', 'shm', paths.shm]);
+  const files = config.hostNetwork ? { ipc: paths.ipc, shm: paths.shm } : { net: paths.netns, ipc: paths.ipc, uts: paths.uts, shm: paths.shm };
+  await Promise.all([files.net, files.ipc, files.uts].filter((f) => f !== undefined).map((f) => writeFile(f, '')));
+  await createSandboxNamespaces(files, podHostname(config));
 }
 
 /** Unmounts and removes everything `createNamespaces` made; tolerant of parts already gone. */
 export async function destroyNamespaces(paths: SandboxPaths): Promise<void> {
-  for (const f of [paths.netns, paths.ipc, paths.uts, paths.shm]) {
-    // Why a loop: a path can carry more than one mount after a crash half-way through a retry.
-    for (let i = 0; i < 4; i++) {
-      const r = await run('umount', [f]);
-      if (r.code !== 0) break;
-    }
-  }
+  await unmountAll([paths.netns, paths.ipc, paths.uts, paths.shm]);
   await rm(join(paths.dir, 'ns'), { recursive: true, force: true });
   await rm(paths.shm, { recursive: true, force: true });
 }

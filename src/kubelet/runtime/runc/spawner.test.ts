@@ -81,3 +81,13 @@ test('startPerlDetached runs Perl source in a fork that holds none of the spawne
   await new Promise((r) => setTimeout(r, 100));
   assert.match(readFileSync(stderrFile, 'utf8'), /broken shim/);
 });
+
+test('runPerl runs Perl source to completion in a fork: output, exit code, die', async () => {
+  assert.deepEqual(await spawner.runPerl('print "sum ", $ARGV[0] + $ARGV[1], "\\n"; print STDERR "note\\n";', ['2', '3']), { code: 0, signal: null, stdout: 'sum 5\n', stderr: 'note\n' });
+  const died = await spawner.runPerl('die "no such thing\\n";', []);
+  assert.equal(died.code, 1);
+  assert.equal(died.stderr, 'no such thing\n');
+  const results = await Promise.all(Array.from({ length: 50 }, (_, i) => spawner.runPerl('print $$, " ", $ARGV[0];', [String(i)])));
+  assert.equal(new Set(results.map((r) => r.stdout.split(' ')[0])).size, 50, 'each runs in its own process');
+  assert.deepEqual(results.map((r) => r.stdout.split(' ')[1]), Array.from({ length: 50 }, (_, i) => String(i)));
+});

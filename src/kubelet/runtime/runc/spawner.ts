@@ -117,11 +117,14 @@ sub start {
       # behind its back would stay counted, so the program's own close() of a new handle on
       # that number would leave it open.
       close($_->[0]) for values %byfd;
-      close($sigr); close($sigw); close($str); close($stw); close($outw); close($outr);
+      close($sigr); close($sigw); close($str); close($stw);
+      close($_) for grep { defined } ($outw, $outr, $errw, $errr, $inr, $inw);
       $0 = $r->{name} // 'perl';
       @ARGV = @{$r->{args}};
-      eval $r->{perl}; print STDERR $@ if $@;
-      _exit(0);
+      my $ok = eval "$r->{perl}\n;1";
+      print STDERR $@ if !$ok;
+      close(STDOUT); close(STDERR);
+      _exit($ok ? 0 : 1);
     }
     my @args = @{$r->{args}};
     { no warnings 'exec'; exec { $r->{file} } $r->{file}, @args; }
@@ -222,6 +225,21 @@ export class ProcessSpawner {
   async startDetached(file: string, args: string[], options: { stderrFile: string; env?: NodeJS.ProcessEnv }): Promise<{ pid: number; line: string }> {
     const reply = await this.#request({ file, args, env: options.env, detached: true, stderrFile: options.stderrFile });
     return { pid: reply.pid!, line: reply.line ?? '' };
+  }
+
+  /**
+   * Runs Perl source to completion in a fork of the spawner (no exec; see
+   * {@link startPerlDetached}), with `@ARGV` = `args`. A `die` gives exit code 1 with its message
+   * on stderr. For system calls Node has no binding for (mount, unshare, sethostname).
+   */
+  async runPerl(source: string, args: string[]): Promise<RunResult> {
+    const reply = await this.#request({ file: 'perl', args, perl: source });
+    return {
+      code: reply.code ?? null,
+      signal: reply.signal == null ? null : String(reply.signal),
+      stdout: Buffer.from(reply.stdout ?? '', 'base64').toString(),
+      stderr: Buffer.from(reply.stderr ?? '', 'base64').toString(),
+    };
   }
 
   /**

@@ -16,6 +16,8 @@ test('run collects exit code, stdout and stderr, and passes stdin and env', asyn
   assert.deepEqual(await spawner.run('sh', ['-c', 'echo out; echo err >&2; exit 3']), { code: 3, signal: null, stdout: 'out\n', stderr: 'err\n' });
   assert.equal((await spawner.run('cat', [], { stdin: 'from stdin' })).stdout, 'from stdin');
   assert.equal((await spawner.run('sh', ['-c', 'echo $ONLY; echo ${HOME:-unset}'], { env: { ONLY: 'this', PATH: '/usr/bin:/bin' } })).stdout, 'this\nunset\n');
+  assert.equal((await spawner.run('sh', ['-c', 'printf "[%s]" "$@"', 'sh', '', 'a b', 'line\nbreak', 'é=ü'])).stdout, '[][a b][line\nbreak][é=ü]', 'arguments arrive exactly');
+  assert.equal((await spawner.run('sh', ['-c', 'echo "$X"'], { env: { X: 'a=b c', PATH: '/usr/bin:/bin' } })).stdout, 'a=b c\n');
   const big = 'x'.repeat(50_000);
   assert.equal((await spawner.run('wc', ['-c'], { stdin: big })).stdout.trim(), '50000');
   assert.equal((await spawner.runBytes('head', ['-c', '300000', '/dev/urandom'])).stdout.length, 300_000);

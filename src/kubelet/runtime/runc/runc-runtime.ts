@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { type FSWatcher, createReadStream, existsSync, readFileSync, watch } from 'node:fs';
+import { type FSWatcher, createReadStream, existsSync, readFileSync, statSync, watch } from 'node:fs';
 import { mkdir, open, readFile, readdir, readlink, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -100,6 +100,10 @@ export class RuncRuntime implements ContainerRuntime {
   readonly #listeners = new Set<(e: ContainerExitEvent) => void>();
   readonly #exitWaiters = new Map<string, Set<() => void>>();
   readonly #locks = new Map<string, Promise<unknown>>();
+  /** Record files' texts while unchanged on disk (see #readRecord). */
+  readonly #records = new Map<string, { ino: number; mtimeMs: number; text: string; parsed?: unknown }>();
+  /** Containers whose exit this instance's listeners have heard of. */
+  readonly #exitsHeard = new Set<string>();
   #watcher: FSWatcher | null = null;
   #ready: Promise<void>;
 
@@ -135,27 +139,58 @@ export class RuncRuntime implements ContainerRuntime {
   #containerDir(id: string) { return join(this.#stateDir, 'containers', id); }
   #exitFile(id: string) { return join(this.#stateDir, 'exits', id); }
 
+  // Why records are read synchronously and cached: they are small files read on every pod
+  // sync; a stat costs microseconds, where a read through fs/promises spends four thread-pool
+  // round trips (open, stat, read, close) — in a burst of pods that was most of the agent's CPU.
+  // Writes stay asynchronous: a rename can wait on the file system's journal.
   async #writeJson(file: string, value: unknown): Promise<void> {
     // Why a unique temporary name: two instances (old and restarted agent) may write at once.
     const tmp = `${file}.${newId()}.tmp`;
-    await writeFile(tmp, JSON.stringify(value));
+    const text = JSON.stringify(value);
+    await writeFile(tmp, text);
     await rename(tmp, file);
+    const st = statSync(file, { throwIfNoEntry: false });
+    if (st) this.#records.set(file, { ino: st.ino, mtimeMs: st.mtimeMs, text });
+  }
+
+  /**
+   * A record file's text, cached while the file is unchanged (same inode and mtime: every write
+   * renames a new file into place, so another instance's write is seen too).
+   */
+  #readRecord(file: string): { ino: number; mtimeMs: number; text: string; parsed?: unknown } | undefined {
+    const st = statSync(file, { throwIfNoEntry: false });
+    if (!st) {
+      this.#records.delete(file);
+      return undefined;
+    }
+    const cached = this.#records.get(file);
+    if (cached && cached.ino === st.ino && cached.mtimeMs === st.mtimeMs) return cached;
+    try {
+      const entry = { ino: st.ino, mtimeMs: st.mtimeMs, text: readFileSync(file, 'utf8') };
+      this.#records.set(file, entry);
+      return entry;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** A container record shared with the cache: read it, never change it. */
+  #containerView(id: string): ContainerRecord {
+    const entry = this.#readRecord(join(this.#containerDir(id), 'container.json'));
+    if (entry === undefined) throw new NotFoundError('container', id);
+    return (entry.parsed ??= JSON.parse(entry.text)) as ContainerRecord;
   }
 
   async #sandbox(id: string): Promise<SandboxRecord> {
-    try {
-      return JSON.parse(await readFile(join(this.#sandboxDir(id), 'sandbox.json'), 'utf8')) as SandboxRecord;
-    } catch {
-      throw new NotFoundError('sandbox', id);
-    }
+    const entry = this.#readRecord(join(this.#sandboxDir(id), 'sandbox.json'));
+    if (entry === undefined) throw new NotFoundError('sandbox', id);
+    return JSON.parse(entry.text) as SandboxRecord;
   }
 
   async #container(id: string): Promise<ContainerRecord> {
-    try {
-      return JSON.parse(await readFile(join(this.#containerDir(id), 'container.json'), 'utf8')) as ContainerRecord;
-    } catch {
-      throw new NotFoundError('container', id);
-    }
+    const entry = this.#readRecord(join(this.#containerDir(id), 'container.json'));
+    if (entry === undefined) throw new NotFoundError('container', id);
+    return JSON.parse(entry.text) as ContainerRecord;
   }
 
   #saveContainer(rec: ContainerRecord) { return this.#writeJson(join(this.#containerDir(rec.id), 'container.json'), rec); }
@@ -196,7 +231,12 @@ export class RuncRuntime implements ContainerRuntime {
       } catch {
         return;
       }
-      if (rec.exit) return;
+      if (rec.exit) {
+        // Another instance over the same state (an agent being replaced) recorded it first;
+        // this instance's listeners still hear of it, once.
+        if (!this.#exitsHeard.has(id)) this.#emitExit(id, rec);
+        return;
+      }
       const [code, oom, finished] = text.trim().split(' ').map(Number) as [number, number, number];
       const startError = rec.pid === undefined;
       rec.exit = {
@@ -206,9 +246,14 @@ export class RuncRuntime implements ContainerRuntime {
         finishedAt: finished,
       };
       await this.#saveContainer(rec);
-      const event: ContainerExitEvent = { id, sandboxId: rec.sandboxId, exitCode: code, reason: rec.exit.reason, finishedAt: finished };
-      for (const l of this.#listeners) l(event);
+      this.#emitExit(id, rec);
     });
+  }
+
+  #emitExit(id: string, rec: ContainerRecord): void {
+    this.#exitsHeard.add(id);
+    const event: ContainerExitEvent = { id, sandboxId: rec.sandboxId, exitCode: rec.exit!.exitCode, reason: rec.exit!.reason, finishedAt: rec.exit!.finishedAt };
+    for (const l of this.#listeners) l(event);
   }
 
   async #lastLogLine(rec: ContainerRecord): Promise<string> {
@@ -337,6 +382,7 @@ export class RuncRuntime implements ContainerRuntime {
       else await destroyNamespaces(sandboxPaths(this.#sandboxDir(id)));
       await removeCgroup(this.#cgroups, rec.cgroupPath);
       await rm(this.#sandboxDir(id), { recursive: true, force: true });
+      this.#records.delete(join(this.#sandboxDir(id), 'sandbox.json'));
     });
   }
 
@@ -468,18 +514,20 @@ export class RuncRuntime implements ContainerRuntime {
       await unmountAll([rootfs]);
       await rm(this.#containerDir(id), { recursive: true, force: true });
       await rm(this.#exitFile(id), { force: true });
+      this.#records.delete(join(this.#containerDir(id), 'container.json'));
+      this.#exitsHeard.delete(id);
     });
   }
 
   async containerStatus(id: string): Promise<ContainerStatus> {
     await this.#ready;
-    const rec = await this.#container(id);
+    const rec = this.#containerView(id);
     let state: ContainerStatus['state'] = 'created';
     let exit = rec.exit;
     if (!exit && rec.startedAt !== undefined) {
       if (existsSync(this.#exitFile(id))) {
         await this.#onExitFile(id);
-        exit = (await this.#container(id)).exit;
+        exit = this.#containerView(id).exit;
       } else if (!alive(rec.pid, rec.pidStart) && !alive(rec.shimPid)) {
         state = 'unknown';
       } else {
@@ -504,8 +552,8 @@ export class RuncRuntime implements ContainerRuntime {
       image: c.image,
       imageId: c.imageId,
       logPath: c.logPath,
-      labels: c.labels ?? {},
-      annotations: c.annotations ?? {},
+      labels: { ...c.labels },
+      annotations: { ...c.annotations },
     };
   }
 

@@ -9,7 +9,8 @@
  * of `skiff.local/busybox`-style `sleep` containers (real runc), and once all are Running and
  * settled, the agent's RSS and its CPU over `--window` seconds — CPU per idle pod is that CPU
  * divided by the pod count (issue #5's figure). The per-container shims' RSS is shown beside it
- * (they are separate processes, one per container). Prints a markdown table. Everything is
+ * (they are separate processes, one per container, forks of one spawner: their PSS counts shared
+ * pages once). Prints a markdown table. Everything is
  * deleted and cleaned up at the end. Run it on a quiet machine (load average below 1).
  */
 import { spawn } from 'node:child_process';
@@ -32,6 +33,8 @@ const TICK = 100; // USER_HZ on Linux
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const rssMiB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+/** Proportional set size: shared pages (the shims are forks of one spawner) split among their users. */
+const pssMiB = (pid: number) => Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0) / 1024;
 /** utime + stime of a process, seconds. */
 function cpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -112,7 +115,7 @@ try {
   await sleep(15_000); // let start-up work (status writes, probes of the first sync) settle
   const busyRss = rssMiB(agent.pid!);
   const shims = shimPids(server.dataDir);
-  const shimRss = shims.reduce((sum, pid) => { try { return sum + rssMiB(pid); } catch { return sum; } }, 0);
+  const shimPss = shims.reduce((sum, pid) => { try { return sum + pssMiB(pid); } catch { return sum; } }, 0);
   const busyCpu = await cpuOver(agent.pid!, WINDOW_S);
   const loadAfter = loadavg();
 
@@ -124,7 +127,7 @@ try {
     [`agent CPU, idle (0 pods, ${IDLE_WINDOW_S} s)`, `${pct(idleCpu, IDLE_WINDOW_S)} of a core`],
     [`agent CPU, ${PODS} idle pods (${WINDOW_S} s)`, `${pct(busyCpu, WINDOW_S)} of a core (${busyCpu.toFixed(2)} CPU-s)`],
     ['agent CPU per idle pod', `${((busyCpu / WINDOW_S / PODS) * 1000).toFixed(3)} millicores`],
-    [`shims (${shims.length} processes) RSS`, `${shimRss.toFixed(1)} MiB (${(shimRss / Math.max(1, shims.length) * 1024).toFixed(0)} KiB each)`],
+    [`shims (${shims.length} processes) PSS`, `${shimPss.toFixed(1)} MiB (${(shimPss / Math.max(1, shims.length) * 1024).toFixed(0)} KiB each)`],
     [`${PODS} pods created → all Running`, `${startSeconds.toFixed(1)} s`],
   ];
   console.log(markdownTable(['node agent (runc, busybox sleep)', 'figure'], rows));

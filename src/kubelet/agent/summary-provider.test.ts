@@ -17,6 +17,7 @@ test('CpuSampler: a rate needs two samples a window apart; counter resets start 
   assert.equal(s.observe('a', 5.5e9, 12_000), 250_000_000, '0.5 s of CPU over 2 s = 250m');
   assert.equal(s.observe('a', 5.6e9, 12_200), 250_000_000, 'within the window: the last rate');
   assert.equal(s.observe('a', 1e6, 13_500), undefined, 'a smaller counter (a new cgroup) starts over');
+  assert.equal(s.observe('a', 2e6, 13_500 + 120_001), undefined, 'a stale reference starts over');
   s.endRound();
   s.endRound();
   s.endRound();
@@ -46,7 +47,13 @@ test('SummaryProvider: pods from the runtime stats, in the Summary API shape', a
         containers: [{ id: 'c1', timestamp: now, cpuUsageNanos: cpu, memoryUsageBytes: 6e6, memoryWorkingSetBytes: 5e6, memoryAvailableBytes: 3e6, writableLayerBytes: 4096, writableLayerInodes: 3 }],
       }],
     } as unknown as ContainerRuntime;
-    const provider = new SummaryProvider({ runtime, nodeName: 'n1', rootDir: root, now: () => new Date(now), sampleIntervalMs: 0 });
+    const provider = new SummaryProvider({ runtime, nodeName: 'n1', rootDir: root, now: () => new Date(now), sampleIntervalMs: 0, activeWindowMs: 60_000 });
+    // Nobody has asked yet: a background sample reads the node's counters only.
+    let listed = 0;
+    const list = runtime.listPodSandboxes.bind(runtime);
+    runtime.listPodSandboxes = async () => { listed++; return list(); };
+    await provider.sample();
+    assert.equal(listed, 0, 'no pod is sampled while nobody reads stats');
     const first = await provider.summary();
     assert.equal(first.pods[0]!.containers[0]!.cpu!.usageNanoCores, undefined, 'one sample: no rate yet');
     now += 2000;
@@ -71,6 +78,12 @@ test('SummaryProvider: pods from the runtime stats, in the Summary API shape', a
     const cache = pod.volume!.find((v) => v.name === 'cache')!;
     assert.ok(cache.usedBytes! >= 10_000);
     assert.ok(pod['ephemeral-storage']!.usedBytes! >= 4096 + 5000 + 10_000);
+    // After a request, background samples cover the pods too (so the next request has rates).
+    await provider.sample();
+    assert.equal(listed, 3);
+    now += 61_000;
+    await provider.sample();
+    assert.equal(listed, 3, 'quiet again after the active window');
   } finally {
     await rm(root, { recursive: true, force: true });
   }

@@ -91,8 +91,11 @@ export class StatusManager {
     while (this.#active < this.#concurrency && this.#queue.length > 0) {
       const uid = this.#queue.shift()!;
       const entry = this.#entries.get(uid);
-      if (!entry || entry.inFlight) {
-        if (entry) entry.dirty = true;
+      if (!entry) continue;
+      if (entry.inFlight) {
+        // Out of the queue: the write in flight queues it again when it ends (the status has
+        // changed since). Why not keep it marked queued: nothing would queue it again.
+        entry.dirty = false;
         continue;
       }
       entry.dirty = false;

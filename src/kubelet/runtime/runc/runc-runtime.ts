@@ -148,9 +148,11 @@ export class RuncRuntime implements ContainerRuntime {
     const tmp = `${file}.${newId()}.tmp`;
     const text = JSON.stringify(value);
     await writeFile(tmp, text);
+    // The inode and mtime of what this write puts in place (a rename keeps both): if another
+    // write lands after it, the file no longer matches this entry and is read again.
+    const st = statSync(tmp);
     await rename(tmp, file);
-    const st = statSync(file, { throwIfNoEntry: false });
-    if (st) this.#records.set(file, { ino: st.ino, mtimeMs: st.mtimeMs, text });
+    this.#records.set(file, { ino: st.ino, mtimeMs: st.mtimeMs, text });
   }
 
   /**

@@ -13,7 +13,7 @@ port=${SKIFF_PORT:-6443}
 
 # Debian packages the server and its node agent use at run time; busybox-static is what the demo
 # images are built from.
-packages=(ca-certificates attr runc containernetworking-plugins iptables iproute2 perl socat busybox-static)
+packages=(ca-certificates attr runc crun containernetworking-plugins iptables iproute2 perl socat busybox-static)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

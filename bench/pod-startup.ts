@@ -108,6 +108,8 @@ try {
   const singles: number[] = [];
   for (let i = 0; i < SINGLES; i++) singles.push(await startOne(`single-${i}`));
   await deleteAll();
+  // The node settles first (the kernel tears network namespaces down in the background).
+  await new Promise((r) => setTimeout(r, 5000));
   const burstStart = performance.now();
   const burst = await Promise.all(Array.from({ length: BURST }, (_, i) => startOne(`burst-${i}`)));
   const burstWall = performance.now() - burstStart;

@@ -10,7 +10,7 @@
  * once; at the end nothing of the node remains on the machine.
  */
 import assert from 'node:assert/strict';
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, get as httpGet, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -20,7 +20,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { Client, HttpTransport, kinds } from '../src/client/index.ts';
 import { hostNames } from '../src/kubelet/index.ts';
-import { cleanupNode, imageRegistry, nodeLeftovers, uniqueNode } from './helpers/agent.ts';
+import { cleanupNode, imageRegistry, nodeLeftovers, nodeLeftoversSettled, uniqueNode } from './helpers/agent.ts';
 import { cleanup, kubectl, startServer, type TestServer } from './helpers/cluster.ts';
 
 const isRoot = process.getuid?.() === 0;
@@ -123,7 +123,7 @@ describe('kubelet features: probes, sidecars, hooks, volumes, host ports, env', 
     await new Promise<void>((r) => hookServer.listen(0, '127.0.0.1', r));
     hookPort = (hookServer.address() as AddressInfo).port;
     registry = await imageRegistry();
-    server = await startServer({ agent: true, extraArgs: ['--node-name', node.nodeName, '--cluster-cidr', node.podCidr] });
+    server = await startServer({ agent: true, extraArgs: ['--node-name', node.nodeName, '--cluster-cidr', node.podCidr, '--kubelet-arg', 'allowed-unsafe-sysctls=net.core.somaxconn'] });
     transport = HttpTransport.fromKubeconfig(server.kubeconfig);
     client = new Client(transport);
   });
@@ -138,7 +138,7 @@ describe('kubelet features: probes, sidecars, hooks, volumes, host ports, env', 
           if (process.env.SKIFF_TEST_LOG) console.error(server.log());
           const pods = await client.resource(kinds.pods).list({ namespace: 'default' });
           await Promise.all(pods.items.map((p) => deleteAndWait(p.metadata!.name!)));
-          left = nodeLeftovers(node.nodeName, server.dataDir, node.octet);
+          left = await nodeLeftoversSettled(node.nodeName, server.dataDir, node.octet);
         } finally {
           await server.stop();
           transport.close();
@@ -465,6 +465,50 @@ describe('kubelet features: probes, sidecars, hooks, volumes, host ports, env', 
     const s = env.status!;
     assert.equal(s.containerStatuses![0]!.state!.terminated!.message, `32|100|1|${s.podIP}|${s.hostIP}|${node.nodeName}|envy|default|alice\n`);
     await Promise.all(['msg-file', 'msg-ok', 'env'].map(deleteAndWait));
+  });
+
+  test('sysctls: safe and allowlisted ones reach the pod, another rejects it (SysctlForbidden); privileged; fsGroup owns an emptyDir', async () => {
+    await create(podManifest('sysctl-ok', {
+      restartPolicy: 'Never',
+      securityContext: { sysctls: [{ name: 'net.ipv4.ip_unprivileged_port_start', value: '80' }, { name: 'net.core.somaxconn', value: '1000' }] },
+      containers: [{ name: 'c', image: bb(), command: ['sh', '-c', 'echo $(cat /proc/sys/net/ipv4/ip_unprivileged_port_start) $(cat /proc/sys/net/core/somaxconn) > /dev/termination-log'] }],
+    }));
+    await create(podManifest('sysctl-bad', {
+      securityContext: { sysctls: [{ name: 'kernel.msgmax', value: '65536' }] },
+      containers: [{ name: 'c', image: bb(), command: ['sleep', '3600'] }],
+    }));
+    await create(podManifest('privileged', {
+      restartPolicy: 'Never',
+      containers: [
+        { name: 'priv', image: bb(), securityContext: { privileged: true }, command: ['sh', '-c', 'echo $(grep CapEff /proc/self/status | cut -f2) $(ls /dev | wc -l) > /dev/termination-log'] },
+        { name: 'plain', image: bb(), command: ['sh', '-c', 'echo $(grep CapEff /proc/self/status | cut -f2) $(ls /dev | wc -l) > /dev/termination-log'] },
+      ],
+    }));
+    await create(podManifest('fsgroup', {
+      restartPolicy: 'Never',
+      securityContext: { runAsUser: 1000, fsGroup: 2000 },
+      volumes: [{ name: 'data', emptyDir: {} }],
+      containers: [{ name: 'c', image: bb(), volumeMounts: [{ name: 'data', mountPath: '/data' }], command: ['sh', '-c', 'touch /data/f && echo "$(id -G)|$(stat -c %g /data)|$(stat -c %g /data/f)" > /dev/termination-log'] }],
+    }));
+    const ok = await phase('sysctl-ok', 'Succeeded');
+    assert.equal(ok.status!.containerStatuses![0]!.state!.terminated!.message, '80 1000\n', 'a safe and an allowlisted sysctl, set in the pod\'s own namespaces');
+    assert.notEqual(readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8').trim(), '80', 'the host keeps its value');
+    const bad = await phase('sysctl-bad', 'Failed');
+    assert.equal(bad.status!.reason, 'SysctlForbidden');
+    assert.equal(bad.status!.message, 'Pod was rejected: forbidden sysctl: "kernel.msgmax" not allowlisted');
+    assert.ok((await events('sysctl-bad')).some((e) => e.reason === 'SysctlForbidden' && e.type === 'Warning'));
+    const priv = await phase('privileged', 'Succeeded');
+    const out = Object.fromEntries(priv.status!.containerStatuses!.map((c) => [c.name, c.state!.terminated!.message!.trim().split(' ')]));
+    const CAP_SYS_ADMIN = 1n << 21n;
+    assert.ok((BigInt(`0x${out.priv![0]}`) & CAP_SYS_ADMIN) !== 0n, `privileged has CAP_SYS_ADMIN (${out.priv![0]})`);
+    assert.equal(BigInt(`0x${out.plain![0]}`) & CAP_SYS_ADMIN, 0n, 'the default set has not');
+    assert.ok(Number(out.priv![1]) > Number(out.plain![1]) + 5, `a privileged container sees the host's devices (${out.priv![1]} vs ${out.plain![1]} entries in /dev)`);
+    const fs = await phase('fsgroup', 'Succeeded');
+    const [groups, dirGroup, fileGroup] = fs.status!.containerStatuses![0]!.state!.terminated!.message!.trim().split('|');
+    assert.ok(groups!.split(' ').includes('2000'), `the process is in the fsGroup (${groups})`);
+    assert.equal(dirGroup, '2000');
+    assert.equal(fileGroup, '2000', 'new files take the fsGroup (setgid directory)');
+    await Promise.all(['sysctl-ok', 'sysctl-bad', 'privileged', 'fsgroup'].map(deleteAndWait));
   });
 });
 

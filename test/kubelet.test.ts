@@ -14,7 +14,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { Client, HttpTransport, kinds } from '../src/client/index.ts';
 import { hostNames } from '../src/kubelet/index.ts';
-import { cleanupNode, imageRegistry, nodeLeftovers, uniqueNode } from './helpers/agent.ts';
+import { cleanupNode, imageRegistry, nodeLeftovers, nodeLeftoversSettled, uniqueNode } from './helpers/agent.ts';
 import { cleanup, kubectl, startServer, type TestServer } from './helpers/cluster.ts';
 
 const isRoot = process.getuid?.() === 0;
@@ -73,7 +73,7 @@ describe('kubelet: pods in real containers', { skip, concurrency: true, timeout:
         // Every pod goes; then nothing of the node may remain.
         const pods = await client.resource(kinds.pods).list({ namespace: 'default' });
         await Promise.all(pods.items.map((p) => deleteAndWait(p.metadata!.name!)));
-        const left = nodeLeftovers(node.nodeName, server.dataDir, node.octet);
+        const left = await nodeLeftoversSettled(node.nodeName, server.dataDir, node.octet);
         await server.stop();
         transport.close();
         await cleanupNode(node.nodeName, server.dataDir);
@@ -337,7 +337,7 @@ describe('kubelet: agent kill -9 and restart', { skip, timeout: 120_000 }, () =>
         const pods = await client.resource(kinds.pods).list({ namespace: 'default' }).catch(() => ({ items: [] as Pod[] }));
         for (const p of pods.items) await client.resource(kinds.pods).delete('default', p.metadata!.name!).catch(() => {});
         await until('pods gone', async () => (await client.resource(kinds.pods).list({ namespace: 'default' })).items.length === 0, 30_000).catch(() => {});
-        const left = nodeLeftovers(node.nodeName, server.dataDir, node.octet);
+        const left = await nodeLeftoversSettled(node.nodeName, server.dataDir, node.octet);
         await kill(agent, 'SIGTERM');
         await server.stop();
         transport.close();

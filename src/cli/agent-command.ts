@@ -33,7 +33,8 @@ Flags:
   --kubelet-arg K=V            kubelet setting (repeatable); supported: port=N (streaming server, default 10250)
                                container-log-max-size=10Mi, container-log-max-files=5,
                                container-log-monitor-interval=10s (log rotation),
-                               image-pull-backoff=10s, image-pull-backoff-max=5m (image pull back-off)
+                               image-pull-backoff=10s, image-pull-backoff-max=5m (image pull back-off),
+                               allowed-unsafe-sysctls=kernel.msg*,net.core.somaxconn (beyond the safe set)
 `;
 
 /** A Go duration of whole minutes and seconds (`10s`, `5m`, `1m30s`) in ms; undefined when not one or zero. */
@@ -87,13 +88,15 @@ export async function agentCommand(args: string[]): Promise<number> {
   let kubeletPort: number | undefined;
   let containerLogs: ContainerLogSettings | undefined;
   let imagePullBackoff: { initialMs?: number; maxMs?: number } | undefined;
+  let allowedUnsafeSysctls: string[] | undefined;
   for (const pair of v['kubelet-arg'] ?? []) {
     const [key, value = ''] = pair.split(/=(.*)/s) as [string, string?];
     if (key === 'port' && /^[0-9]+$/.test(value) && Number(value) <= 65535) kubeletPort = Number(value);
     else if (containerLogSetting(key, value)) containerLogs = { ...containerLogs, ...containerLogSetting(key, value) };
     else if ((key === 'image-pull-backoff' || key === 'image-pull-backoff-max') && backoffMs(value)) {
       imagePullBackoff = { ...imagePullBackoff, [key === 'image-pull-backoff' ? 'initialMs' : 'maxMs']: backoffMs(value) };
-    } else console.error(`skiff agent: --kubelet-arg ${pair} is not supported; ignored`);
+    } else if (key === 'allowed-unsafe-sysctls') allowedUnsafeSysctls = value.split(',').map((x) => x.trim()).filter(Boolean);
+    else console.error(`skiff agent: --kubelet-arg ${pair} is not supported; ignored`);
   }
   const client = new Client(transport);
   let podCidr = v['pod-cidr'];
@@ -115,6 +118,7 @@ export async function agentCommand(args: string[]): Promise<number> {
     ...(kubeletPort !== undefined ? { kubeletPort } : {}),
     ...(containerLogs ? { containerLogs } : {}),
     ...(imagePullBackoff ? { imagePullBackoff } : {}),
+    ...(allowedUnsafeSysctls ? { allowedUnsafeSysctls } : {}),
   });
   console.error(`skiff agent: node ${nodeName} running (state in ${join(dataDir, 'agent')}, pod subnet ${podCidr})`);
   await new Promise<void>((resolve) => {

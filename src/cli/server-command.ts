@@ -33,7 +33,8 @@ Flags:
                               pod-initial-backoff-seconds=N, pod-max-backoff-seconds=N, and the leader-elect* settings
   --kubelet-arg K=V           embedded agent's kubelet setting (repeatable); supported: port=N (streaming server, default 10250),
                               image-pull-backoff=10s, image-pull-backoff-max=5m, container-log-max-size=10Mi,
-                              container-log-max-files=5, container-log-monitor-interval=10s (log rotation)
+                              container-log-max-files=5, container-log-monitor-interval=10s (log rotation),
+                              allowed-unsafe-sysctls=kernel.msg*,net.core.somaxconn (sysctls beyond the safe set)
 `;
 
 /** Parses the flags and runs the server until SIGTERM/SIGINT. */

@@ -205,14 +205,15 @@ function apiServerArgs(
  * `image-pull-backoff-max`, Go durations, Skiff's own: upstream compiles in 10s and 5m); others
  * are reported and ignored.
  */
-function kubeletArgs(args: Record<string, string>, log: (line: string) => void): { kubeletPort?: number; imagePullBackoff?: { initialMs?: number; maxMs?: number }; containerLogs?: ContainerLogSettings } {
-  const out: { kubeletPort?: number; imagePullBackoff?: { initialMs?: number; maxMs?: number }; containerLogs?: ContainerLogSettings } = {};
+function kubeletArgs(args: Record<string, string>, log: (line: string) => void): { kubeletPort?: number; imagePullBackoff?: { initialMs?: number; maxMs?: number }; containerLogs?: ContainerLogSettings; allowedUnsafeSysctls?: string[] } {
+  const out: { kubeletPort?: number; imagePullBackoff?: { initialMs?: number; maxMs?: number }; containerLogs?: ContainerLogSettings; allowedUnsafeSysctls?: string[] } = {};
   for (const [key, value] of Object.entries(args)) {
     const seconds = goDurationSeconds(value);
     if (key === 'port' && /^[0-9]+$/.test(value) && Number(value) <= 65535) out.kubeletPort = Number(value);
     else if (key === 'image-pull-backoff' && seconds) out.imagePullBackoff = { ...out.imagePullBackoff, initialMs: seconds * 1000 };
     else if (key === 'image-pull-backoff-max' && seconds) out.imagePullBackoff = { ...out.imagePullBackoff, maxMs: seconds * 1000 };
     else if (containerLogSetting(key, value)) out.containerLogs = { ...out.containerLogs, ...containerLogSetting(key, value) };
+    else if (key === 'allowed-unsafe-sysctls') out.allowedUnsafeSysctls = value.split(',').map((x) => x.trim()).filter(Boolean);
     else log(`skiff: --kubelet-arg ${key}=${value} is not supported; ignored`);
   }
   return out;

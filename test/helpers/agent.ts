@@ -41,6 +41,20 @@ function cgroupDirs(cgroupRoot: string): string[] {
   return [...new Set(readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => / - cgroup2? /.test(l)).map((l) => join(l.split(' ')[4]!, top)))];
 }
 
+/**
+ * {@link nodeLeftovers} once the node has had time to clean up: a terminal pod's API object
+ * goes at once (as upstream, nothing waits for the kubelet), and its containers go just after.
+ * Polls until nothing is left or `timeoutMs` passes; returns what is still there.
+ */
+export async function nodeLeftoversSettled(nodeName: string, dataDir: string, octet: number, timeoutMs = 15_000): Promise<string[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const left = nodeLeftovers(nodeName, dataDir, octet);
+    if (left.length === 0 || Date.now() > deadline) return left;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 /** What of a node is still on the machine (empty when nothing). `pods` false: the node's own bridge and cgroup root may stay. */
 export function nodeLeftovers(nodeName: string, dataDir: string, octet: number, options: { all?: boolean } = {}): string[] {
   const names = hostNames(nodeName, dataDir);

@@ -34,6 +34,7 @@ import { ProbeManager, type ProbeTarget } from './probes.ts';
 import { containerResources, podQosClass, podResources } from './resources.ts';
 import { securityConfig } from './security.ts';
 import { StatusManager } from './status-manager.ts';
+import { forbiddenSysctl, SYSCTL_FORBIDDEN } from './sysctls.ts';
 import { computePodActions, latestByName, podStatus, type RuntimePod, type Waiting } from './sync-pod.ts';
 import { VolumeManager, type PreparedVolume } from './volumes.ts';
 
@@ -58,6 +59,8 @@ export interface KubeletOptions {
   kubeletPort?: number;
   /** Image pull back-off per pod and image (default 10 s doubling to 5 min, as upstream). */
   imagePullBackoff?: BackoffOptions;
+  /** Unsafe sysctls pods may set (upstream's `--allowed-unsafe-sysctls`; `prefix*` patterns). */
+  allowedUnsafeSysctls?: string[];
   log?: (line: string) => void;
 }
 
@@ -76,6 +79,8 @@ interface PodState {
   messages: Map<string, string>;
   /** Sandbox stopped because the pod finished. */
   done: boolean;
+  /** Refused at admission (Failed, never started). */
+  rejected?: boolean;
 }
 
 const LABEL_UID = 'io.kubernetes.pod.uid';
@@ -298,7 +303,16 @@ export class Kubelet {
       await this.#terminate(state);
       return;
     }
+    if (state.rejected) return;
     const pod = state.pod;
+    if (state.sandboxIds.size === 0 && pod.status?.phase !== 'Failed' && pod.status?.phase !== 'Succeeded') {
+      // Admission, as upstream's kubelet does before a pod first starts.
+      const why = forbiddenSysctl(pod, this.#o.allowedUnsafeSysctls);
+      if (why) {
+        this.#reject(state, SYSCTL_FORBIDDEN, `forbidden sysctl: ${why}`);
+        return;
+      }
+    }
     this.#objects.track(uid, podReferences(pod));
     let rt = await this.#runtimePod(state);
     const terminalInApi = pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
@@ -420,6 +434,14 @@ export class Kubelet {
 
   #gracePeriod(pod: Pod): number {
     return pod.metadata?.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
+  }
+
+  /** Refuses a pod that may not run here: Failed with the reason, as upstream's `rejectPod`. */
+  #reject(state: PodState, reason: string, message: string): void {
+    state.rejected = true;
+    const pod = state.pod;
+    this.#events.event(podRef(pod), 'Warning', reason, message);
+    this.#status.set(pod, { phase: 'Failed', reason, message: `Pod was rejected: ${message}` });
   }
 
   async #publish(state: PodState, rt: RuntimePod, backoff: Map<string, number>): Promise<void> {

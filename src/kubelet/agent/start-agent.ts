@@ -53,6 +53,8 @@ export interface AgentOptions {
   containerLogs?: ContainerLogSettings;
   /** Image pull back-off (default 10 s doubling to 5 min, as upstream). */
   imagePullBackoff?: { initialMs?: number; maxMs?: number };
+  /** Unsafe sysctls pods may set (upstream's `--allowed-unsafe-sysctls`). */
+  allowedUnsafeSysctls?: string[];
   log?: (line: string) => void;
 }
 
@@ -141,6 +143,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     ...(options.log ? { log: options.log } : {}),
     ...(server ? { kubeletPort: server.port } : {}),
     ...(options.imagePullBackoff ? { imagePullBackoff: options.imagePullBackoff } : {}),
+    ...(options.allowedUnsafeSysctls ? { allowedUnsafeSysctls: options.allowedUnsafeSysctls } : {}),
   });
   try {
     await kubelet.start();

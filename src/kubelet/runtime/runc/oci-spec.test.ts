@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ContainerConfig } from '../container-runtime.ts';
-import { buildSpec, DEFAULT_CAPABILITIES } from './oci-spec.ts';
+import { ALL_CAPABILITIES, buildSpec, currentCapabilities, DEFAULT_CAPABILITIES, effectiveCapabilities } from './oci-spec.ts';
 
 const ns = { net: '/ns/net', ipc: '/ns/ipc', uts: '/ns/uts', shm: '/sb/shm', hosts: '/sb/hosts', resolvConf: '/sb/resolv.conf', hostname: '/sb/hostname' };
 const spec = (extra: Partial<ContainerConfig> = {}) =>
@@ -35,6 +35,18 @@ test('privileged: every capability, every device, host /dev, writable sysfs, no 
   assert.equal(s.linux.seccomp, undefined);
   assert.equal(s.linux.maskedPaths, undefined);
   assert.ok(s.mounts.find((m) => m.destination === '/sys')!.options.includes('rw'));
+});
+
+test('privileged and add ALL get the capabilities this process holds, as containerd (a root without CAP_SYS_RESOURCE cannot hand it on)', () => {
+  const withoutSysResource = currentCapabilities('Name:\tnode\nCapEff:\t000001fffeffffff\n');
+  assert.equal(withoutSysResource.length, ALL_CAPABILITIES.length - 1);
+  assert.ok(!withoutSysResource.includes('CAP_SYS_RESOURCE'));
+  assert.ok(withoutSysResource.includes('CAP_SYS_ADMIN') && withoutSysResource.includes('CAP_CHECKPOINT_RESTORE'));
+  assert.deepEqual(currentCapabilities('CapEff:\t0000000000000401\n'), ['CAP_CHOWN', 'CAP_NET_BIND_SERVICE']);
+  const current = () => ['CAP_CHOWN', 'CAP_SYS_ADMIN'];
+  const config = (security: ContainerConfig['security']) => ({ name: 'c', argv: ['sh'], layers: ['/l'], logPath: '/x', security }) as ContainerConfig;
+  assert.deepEqual(effectiveCapabilities(config({ privileged: true }), current), ['CAP_CHOWN', 'CAP_SYS_ADMIN']);
+  assert.deepEqual(effectiveCapabilities(config({ capabilities: { drop: ['ALL'], add: ['ALL'] } }), current), ['CAP_CHOWN', 'CAP_SYS_ADMIN']);
 });
 
 test('resources and user map into the spec', () => {

@@ -126,15 +126,30 @@ function capName(name: string): string {
   return upper.startsWith('CAP_') ? upper : `CAP_${upper}`;
 }
 
-/** The capability set after add/drop (containerd's rules: drop ALL first, then add; add ALL = every capability). */
-export function effectiveCapabilities(config: ContainerConfig): string[] {
+/**
+ * The capabilities this process holds (its effective set), by name — what containerd gives a
+ * privileged container or an `add: [ALL]` (its `WithAllCurrentCapabilities`): a root that lacks
+ * some capability (a container host's own bounding set) cannot hand it on, and runc would fail
+ * with "unable to apply caps".
+ */
+export function currentCapabilities(status = readFileSync('/proc/self/status', 'utf8')): string[] {
+  const hex = /^CapEff:\s*([0-9a-f]+)$/m.exec(status)?.[1];
+  if (!hex) return [...ALL_CAPABILITIES];
+  const bits = BigInt(`0x${hex}`);
+  return ALL_CAPABILITIES.filter((_, i) => (bits >> BigInt(i)) & 1n);
+}
+
+let ownCapabilities: string[] | undefined;
+
+/** The capability set after add/drop (containerd's rules: drop ALL first, then add; add ALL = every capability this process has). */
+export function effectiveCapabilities(config: ContainerConfig, current: () => string[] = () => (ownCapabilities ??= currentCapabilities())): string[] {
   const sec = config.security ?? {};
-  if (sec.privileged) return [...ALL_CAPABILITIES];
+  if (sec.privileged) return current();
   const add = (sec.capabilities?.add ?? []).map(capName);
   const drop = (sec.capabilities?.drop ?? []).map(capName);
   let caps = new Set(DEFAULT_CAPABILITIES);
   if (drop.includes('CAP_ALL')) caps = new Set();
-  if (add.includes('CAP_ALL')) caps = new Set(ALL_CAPABILITIES);
+  if (add.includes('CAP_ALL')) caps = new Set(current());
   for (const c of add) if (c !== 'CAP_ALL') caps.add(c);
   for (const c of drop) if (c !== 'CAP_ALL' && !add.includes(c)) caps.delete(c);
   return ALL_CAPABILITIES.filter((c) => caps.has(c)).concat([...caps].filter((c) => !ALL_CAPABILITIES.includes(c)));

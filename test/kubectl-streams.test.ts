@@ -18,26 +18,12 @@ import type { Pod } from 'kubernetes-types/core/v1.js';
 import { Client, HttpTransport, kinds } from '../src/client/index.ts';
 import { cleanupNode, imageRegistry, nodeLeftovers, uniqueNode } from './helpers/agent.ts';
 import { cleanup, kubectl, kubectlBinary, startServer, type TestServer } from './helpers/cluster.ts';
+import { until } from './helpers/until.ts';
 
 const isRoot = process.getuid?.() === 0;
 const skip = isRoot ? undefined : 'needs root: runs real containers';
 
 type Registry = Awaited<ReturnType<typeof imageRegistry>>;
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
 
 /** A long-running kubectl whose output is watched; stopped by its PID. */
 function background(server: TestServer, args: string[], version?: string) {

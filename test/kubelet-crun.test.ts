@@ -13,24 +13,10 @@ import { Client, HttpTransport, kinds } from '../src/client/index.ts';
 import { hostNames } from '../src/kubelet/index.ts';
 import { cleanupNode, imageRegistry, nodeLeftovers, uniqueNode } from './helpers/agent.ts';
 import { cleanup, kubectl, startServer, type TestServer } from './helpers/cluster.ts';
+import { until } from './helpers/until.ts';
 
 const skip = process.getuid?.() === 0 ? undefined : 'needs root: runs real containers';
 const skiff = resolve(import.meta.dirname, '..', 'bin', 'skiff');
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
 
 describe('kubelet with --runtime crun', { skip, timeout: 120_000 }, () => {
   let registry: Awaited<ReturnType<typeof imageRegistry>>;

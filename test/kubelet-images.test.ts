@@ -20,6 +20,7 @@ import { buildImage, busyboxLayer, pushImage, type BuiltImage } from '../scripts
 import { cleanupNode, imageRegistry, nodeLeftovers, uniqueNode } from './helpers/agent.ts';
 import { cleanup, kubectl, startServer, type TestServer } from './helpers/cluster.ts';
 import { freePort, registryBlobPath, startProxy, startRegistry, type TestRegistry } from './helpers/registry.ts';
+import { until } from './helpers/until.ts';
 
 const isRoot = process.getuid?.() === 0;
 const skip = isRoot ? undefined : 'needs root: runs real containers';
@@ -27,21 +28,6 @@ const skip = isRoot ? undefined : 'needs root: runs real containers';
 /** Image pull back-off of the agent under test: 1 s doubling to 4 s (upstream: 10 s to 5 min). */
 const PULL_BACKOFF_S = 1;
 const PULL_BACKOFF_MAX_S = 4;
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
 
 function podManifest(name: string, spec: Record<string, unknown>): Pod {
   return { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' }, spec: { terminationGracePeriodSeconds: 1, ...spec } as Pod['spec'] };

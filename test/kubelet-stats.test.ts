@@ -24,24 +24,10 @@ import { Client, HttpTransport, kinds } from '../src/client/index.ts';
 import type { PodStats, Summary } from '../src/kubelet/server/summary.ts';
 import { cleanupNode, imageRegistry, nodeLeftovers, uniqueNode } from './helpers/agent.ts';
 import { cleanup, kubectl, kubectlBinary, startServer, type TestServer } from './helpers/cluster.ts';
+import { until } from './helpers/until.ts';
 
 const isRoot = process.getuid?.() === 0;
 const skip = isRoot ? undefined : 'needs root: runs real containers';
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 test('nodes/{name}/proxy/{path} parses with its path; other subresources take none', () => {
   assert.equal(parseResourcePath('/api/v1/nodes/n1/proxy/stats/summary')?.subpath, 'stats/summary');

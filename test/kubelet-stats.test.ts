@@ -178,7 +178,8 @@ describe('kubelet stats and log rotation', { skip, concurrency: true, timeout: 1
     const numbers = r.stdout.trim().split('\n').map((l) => Number(/^line (\d+) /.exec(l)?.[1]));
     assert.ok(numbers.length > 0 && numbers.every((x, i) => i === 0 || x === numbers[i - 1]! + 1), 'consecutive lines');
     assert.ok(numbers[0]! > 100, `the current file starts after earlier rotations (first line ${numbers[0]})`);
-    assert.ok(r.stdout.length < 3 * 8192, `only the current file (${r.stdout.length} bytes)`);
+    // (No bound on the current file's size: like upstream's, rotation runs every monitor interval,
+    // and a writer may add more than the maximum between two checks on a loaded machine.)
   });
 
   test('kubectl logs -f follows across rotations without losing a line', async () => {

@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, HttpTransport, kinds, readKubeconfig } from '../client/index.ts';
-import { containerLogSetting, nodePodCidr, startAgent, type ContainerLogSettings } from '../kubelet/index.ts';
+import { nodePodCidr, parseKubeletArgs, startAgent } from '../kubelet/index.ts';
 import { defaultDataDir } from '../server/index.ts';
 import { credentialsFromToken, ensureNodePassword } from '../sim/index.ts';
 
@@ -36,13 +36,6 @@ Flags:
                                image-pull-backoff=10s, image-pull-backoff-max=5m (image pull back-off),
                                allowed-unsafe-sysctls=kernel.msg*,net.core.somaxconn (beyond the safe set)
 `;
-
-/** A Go duration of whole minutes and seconds (`10s`, `5m`, `1m30s`) in ms; undefined when not one or zero. */
-function backoffMs(text: string): number | undefined {
-  const m = /^(?:(\d+)m)?(?:(\d+)s)?$/.exec(text);
-  const ms = m && text !== '' ? (Number(m[1] ?? 0) * 60 + Number(m[2] ?? 0)) * 1000 : 0;
-  return ms > 0 ? ms : undefined;
-}
 
 /** Parses the flags and runs the agent until SIGTERM/SIGINT. */
 export async function agentCommand(args: string[]): Promise<number> {
@@ -85,19 +78,8 @@ export async function agentCommand(args: string[]): Promise<number> {
     clientCa = credentials.ca;
     transport = new HttpTransport(credentials, http);
   } else throw new TypeError('pass --kubeconfig FILE, or --server URL and --token TOKEN');
-  let kubeletPort: number | undefined;
-  let containerLogs: ContainerLogSettings | undefined;
-  let imagePullBackoff: { initialMs?: number; maxMs?: number } | undefined;
-  let allowedUnsafeSysctls: string[] | undefined;
-  for (const pair of v['kubelet-arg'] ?? []) {
-    const [key, value = ''] = pair.split(/=(.*)/s) as [string, string?];
-    if (key === 'port' && /^[0-9]+$/.test(value) && Number(value) <= 65535) kubeletPort = Number(value);
-    else if (containerLogSetting(key, value)) containerLogs = { ...containerLogs, ...containerLogSetting(key, value) };
-    else if ((key === 'image-pull-backoff' || key === 'image-pull-backoff-max') && backoffMs(value)) {
-      imagePullBackoff = { ...imagePullBackoff, [key === 'image-pull-backoff' ? 'initialMs' : 'maxMs']: backoffMs(value) };
-    } else if (key === 'allowed-unsafe-sysctls') allowedUnsafeSysctls = value.split(',').map((x) => x.trim()).filter(Boolean);
-    else console.error(`skiff agent: --kubelet-arg ${pair} is not supported; ignored`);
-  }
+  const kubeletSettings = parseKubeletArgs((v['kubelet-arg'] ?? []).map((pair) => pair.split(/=(.*)/s) as [string, string]).map(([k, val]) => [k, val ?? ''] as const),
+    (key, value) => console.error(`skiff agent: --kubelet-arg ${key}=${value} is not supported; ignored`));
   const client = new Client(transport);
   let podCidr = v['pod-cidr'];
   if (!podCidr) {
@@ -115,10 +97,7 @@ export async function agentCommand(args: string[]): Promise<number> {
     ...(v['node-ip'] ? { nodeIp: v['node-ip'] } : {}),
     ...(v['insecure-registry'] ? { insecureRegistries: v['insecure-registry'] } : {}),
     ...(clientCa ? { clientCa } : {}),
-    ...(kubeletPort !== undefined ? { kubeletPort } : {}),
-    ...(containerLogs ? { containerLogs } : {}),
-    ...(imagePullBackoff ? { imagePullBackoff } : {}),
-    ...(allowedUnsafeSysctls ? { allowedUnsafeSysctls } : {}),
+    ...kubeletSettings,
   });
   console.error(`skiff agent: node ${nodeName} running (state in ${join(dataDir, 'agent')}, pod subnet ${podCidr})`);
   await new Promise<void>((resolve) => {

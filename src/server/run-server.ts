@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { ApiServer, defaultFrontEndThreads } from '../apiserver/index.ts';
 import { Client, LeaderElector, LocalTransport } from '../client/index.ts';
 import { allControllers, controllerEnabled, ControllerManager, GarbageCollector, NamespaceController, type ControllerSettings } from '../controllers/index.ts';
-import { KUBELET_VERSION, nodePodCidr, startAgent, containerLogSetting, type ContainerLogSettings } from '../kubelet/index.ts';
+import { KUBELET_VERSION, nodePodCidr, parseKubeletArgs, startAgent } from '../kubelet/index.ts';
 import { ensureServerCertificates } from '../pki/index.ts';
 import { Scheduler, schedulerArgs } from '../scheduler/index.ts';
 import { openBackend, type Backend } from '../storage/index.ts';
@@ -160,7 +160,7 @@ export async function runServer(config: ServerConfig, log: (line: string) => voi
           clusterDns: [config.clusterDns],
           clusterDomain: config.clusterDomain,
           clientCa: certs.caCert,
-          ...kubeletArgs(config.kubeletArgs ?? {}, log),
+          ...parseKubeletArgs(Object.entries(config.kubeletArgs ?? {}), (key, value) => log(`skiff: --kubelet-arg ${key}=${value} is not supported; ignored`)),
           log,
         });
         stops.push(() => agent.stop());
@@ -196,25 +196,6 @@ function apiServerArgs(
     if (key === 'min-request-timeout' && seconds) out.minRequestTimeoutSeconds = seconds;
     else if (key === 'event-ttl' && seconds) out.eventTtlSeconds = seconds;
     else log(`skiff: --kube-apiserver-arg ${key}=${value} is not supported; ignored`);
-  }
-  return out;
-}
-
-/**
- * The `--kubelet-arg` settings Skiff understands (`port`; `image-pull-backoff` and
- * `image-pull-backoff-max`, Go durations, Skiff's own: upstream compiles in 10s and 5m); others
- * are reported and ignored.
- */
-function kubeletArgs(args: Record<string, string>, log: (line: string) => void): { kubeletPort?: number; imagePullBackoff?: { initialMs?: number; maxMs?: number }; containerLogs?: ContainerLogSettings; allowedUnsafeSysctls?: string[] } {
-  const out: { kubeletPort?: number; imagePullBackoff?: { initialMs?: number; maxMs?: number }; containerLogs?: ContainerLogSettings; allowedUnsafeSysctls?: string[] } = {};
-  for (const [key, value] of Object.entries(args)) {
-    const seconds = goDurationSeconds(value);
-    if (key === 'port' && /^[0-9]+$/.test(value) && Number(value) <= 65535) out.kubeletPort = Number(value);
-    else if (key === 'image-pull-backoff' && seconds) out.imagePullBackoff = { ...out.imagePullBackoff, initialMs: seconds * 1000 };
-    else if (key === 'image-pull-backoff-max' && seconds) out.imagePullBackoff = { ...out.imagePullBackoff, maxMs: seconds * 1000 };
-    else if (containerLogSetting(key, value)) out.containerLogs = { ...out.containerLogs, ...containerLogSetting(key, value) };
-    else if (key === 'allowed-unsafe-sysctls') out.allowedUnsafeSysctls = value.split(',').map((x) => x.trim()).filter(Boolean);
-    else log(`skiff: --kubelet-arg ${key}=${value} is not supported; ignored`);
   }
   return out;
 }

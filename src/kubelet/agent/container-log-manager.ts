@@ -73,7 +73,8 @@ export interface ContainerLogSettings {
 }
 
 /** `300ms`, `10s`, `1m30s` → milliseconds; undefined when malformed or zero. */
-function durationMs(text: string): number | undefined {
+/** A Go duration (`1h2m3s`, `300ms`) in ms; undefined when not one or zero. */
+export function durationMs(text: string): number | undefined {
   const m = /^(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+)s)?(?:(\d+)ms)?$/.exec(text);
   if (!m || text === '') return undefined;
   const ms = ((Number(m[1] ?? 0) * 60 + Number(m[2] ?? 0)) * 60 + Number(m[3] ?? 0)) * 1000 + Number(m[4] ?? 0);

@@ -11,6 +11,7 @@ export { ContainerConfigError, KubeletError, VolumeError } from './errors.ts';
 export { DEFAULT_EVICTION_HARD, parseEvictionHard, PressureTracker, type EvictionThreshold, type Observations } from './eviction-thresholds.ts';
 export { SummaryProvider, type SummaryProviderOptions } from './summary-provider.ts';
 export { Kubelet, type KubeletOptions } from './kubelet.ts';
+export { parseKubeletArgs, type KubeletArgSettings } from './kubelet-args.ts';
 export { KUBELET_VERSION, NODE_LEASE_NAMESPACE, defaultNodeIp } from './node-status.ts';
 export { parseQuantity, podQosClass, type QosClass } from './resources.ts';
 export { computePodActions, podStatus, type PodActions, type RuntimePod } from './sync-pod.ts';

@@ -34,7 +34,8 @@ Flags:
   --kubelet-arg K=V           embedded agent's kubelet setting (repeatable); supported: port=N (streaming server, default 10250),
                               image-pull-backoff=10s, image-pull-backoff-max=5m, container-log-max-size=10Mi,
                               container-log-max-files=5, container-log-monitor-interval=10s (log rotation),
-                              allowed-unsafe-sysctls=kernel.msg*,net.core.somaxconn (sysctls beyond the safe set)
+                              allowed-unsafe-sysctls=kernel.msg*,net.core.somaxconn (sysctls beyond the safe set),
+                              eviction-hard=memory.available<100Mi,nodefs.available<10%, eviction-pressure-transition-period=5m
 `;
 
 /** Parses the flags and runs the server until SIGTERM/SIGINT. */

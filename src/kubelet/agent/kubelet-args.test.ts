@@ -7,13 +7,16 @@ test('--kubelet-arg settings: known keys parsed, the rest reported', () => {
   const settings = parseKubeletArgs([
     ['port', '10251'], ['image-pull-backoff', '1s'], ['image-pull-backoff-max', '1m30s'], ['container-log-max-size', '8Ki'],
     ['container-log-max-files', '3'], ['container-log-monitor-interval', '300ms'], ['allowed-unsafe-sysctls', 'kernel.msg*, net.core.somaxconn'],
-    ['max-pods', '50'], ['port', 'x'], ['image-pull-backoff', 'soon'],
+    ['eviction-hard', 'memory.available<200Mi,nodefs.available<5%'], ['eviction-pressure-transition-period', '30s'],
+    ['max-pods', '50'], ['port', 'x'], ['image-pull-backoff', 'soon'], ['eviction-hard', 'memory.free<1'],
   ], (key, value) => unsupported.push(`${key}=${value}`));
   assert.deepEqual(settings, {
     kubeletPort: 10251,
     imagePullBackoff: { initialMs: 1000, maxMs: 90_000 },
     containerLogs: { maxSizeBytes: 8192, maxFiles: 3, monitorIntervalMs: 300 },
     allowedUnsafeSysctls: ['kernel.msg*', 'net.core.somaxconn'],
+    evictionHard: 'memory.available<200Mi,nodefs.available<5%',
+    pressureTransitionPeriodMs: 30_000,
   });
-  assert.deepEqual(unsupported, ['max-pods=50', 'port=x', 'image-pull-backoff=soon']);
+  assert.deepEqual(unsupported, ['max-pods=50', 'port=x', 'image-pull-backoff=soon', 'eviction-hard=memory.free<1']);
 });

@@ -2,10 +2,21 @@
  * The `--kubelet-arg KEY=VALUE` settings Skiff's agent understands, shared by `skiff server`
  * (its embedded agent) and `skiff agent`. Keys are upstream's kubelet flag names where upstream
  * has one: `port`, `container-log-max-size`, `container-log-max-files`,
- * `container-log-monitor-interval`, `allowed-unsafe-sysctls`; `image-pull-backoff` and
+ * `container-log-monitor-interval`, `allowed-unsafe-sysctls`, `eviction-hard`,
+ * `eviction-pressure-transition-period`; `image-pull-backoff` and
  * `image-pull-backoff-max` are Skiff's own (upstream compiles in 10s and 5m).
  */
 import { containerLogSetting, durationMs, type ContainerLogSettings } from './container-log-manager.ts';
+import { parseEvictionHard } from './eviction-thresholds.ts';
+
+function validEvictionHard(text: string): boolean {
+  try {
+    parseEvictionHard(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** What the `--kubelet-arg` settings give the agent (see the module comment). */
 export interface KubeletArgSettings {
@@ -13,6 +24,9 @@ export interface KubeletArgSettings {
   imagePullBackoff?: { initialMs?: number; maxMs?: number };
   containerLogs?: ContainerLogSettings;
   allowedUnsafeSysctls?: string[];
+  /** Hard eviction thresholds in upstream's syntax (`memory.available<100Mi,nodefs.available<10%`). */
+  evictionHard?: string;
+  pressureTransitionPeriodMs?: number;
 }
 
 /** Reads the settings; a key it does not know, or a value it cannot use, goes to `unsupported`. */
@@ -26,6 +40,8 @@ export function parseKubeletArgs(pairs: Iterable<readonly [string, string]>, uns
     else if (key === 'image-pull-backoff' && ms) out.imagePullBackoff = { ...out.imagePullBackoff, initialMs: ms };
     else if (key === 'image-pull-backoff-max' && ms) out.imagePullBackoff = { ...out.imagePullBackoff, maxMs: ms };
     else if (key === 'allowed-unsafe-sysctls') out.allowedUnsafeSysctls = value.split(',').map((x) => x.trim()).filter(Boolean);
+    else if (key === 'eviction-hard' && validEvictionHard(value)) out.evictionHard = value;
+    else if (key === 'eviction-pressure-transition-period' && ms) out.pressureTransitionPeriodMs = ms;
     else unsupported(key, value);
   }
   return out;

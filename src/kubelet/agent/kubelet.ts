@@ -61,6 +61,10 @@ export interface KubeletOptions {
   imagePullBackoff?: BackoffOptions;
   /** Unsafe sysctls pods may set (upstream's `--allowed-unsafe-sysctls`; `prefix*` patterns). */
   allowedUnsafeSysctls?: string[];
+  /** Hard eviction thresholds for the node's pressure conditions (upstream's `--eviction-hard` syntax). */
+  evictionHard?: string;
+  /** How long a pressure condition stays after its signal recovers (upstream's default 5 min). */
+  pressureTransitionPeriodMs?: number;
   log?: (line: string) => void;
 }
 
@@ -160,6 +164,8 @@ export class Kubelet {
       nodeIp: options.nodeIp,
       labels: options.nodeLabels,
       ...(options.kubeletPort !== undefined ? { kubeletPort: options.kubeletPort } : {}),
+      ...(options.evictionHard !== undefined ? { evictionHard: options.evictionHard } : {}),
+      ...(options.pressureTransitionPeriodMs !== undefined ? { pressureTransitionPeriodMs: options.pressureTransitionPeriodMs } : {}),
       log: this.#log,
     });
   }

@@ -55,6 +55,9 @@ export interface AgentOptions {
   imagePullBackoff?: { initialMs?: number; maxMs?: number };
   /** Unsafe sysctls pods may set (upstream's `--allowed-unsafe-sysctls`). */
   allowedUnsafeSysctls?: string[];
+  /** Hard eviction thresholds (upstream's `--eviction-hard` syntax) and the pressure transition period. */
+  evictionHard?: string;
+  pressureTransitionPeriodMs?: number;
   log?: (line: string) => void;
 }
 
@@ -144,6 +147,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     ...(server ? { kubeletPort: server.port } : {}),
     ...(options.imagePullBackoff ? { imagePullBackoff: options.imagePullBackoff } : {}),
     ...(options.allowedUnsafeSysctls ? { allowedUnsafeSysctls: options.allowedUnsafeSysctls } : {}),
+    ...(options.evictionHard !== undefined ? { evictionHard: options.evictionHard } : {}),
+    ...(options.pressureTransitionPeriodMs !== undefined ? { pressureTransitionPeriodMs: options.pressureTransitionPeriodMs } : {}),
   });
   try {
     await kubelet.start();

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Pod } from 'kubernetes-types/core/v1.js';
@@ -180,6 +180,11 @@ describe('kubelet: pods in real containers', { skip, concurrency: true, timeout:
     assert.ok(gaps[1]! >= 19 && gaps[1]! <= 23, `third restart after ~20 s (${gaps})`);
     assert.match(seenBackoff, /^back-off \d+s restarting failed container=c pod=crash_default\(/);
     assert.ok((await events('crash')).some((e) => e.reason === 'BackOff'));
+    // Only the latest two instances are kept (lastState, logs --previous); an older one goes with its log file.
+    const logsRoot = join(server.dataDir, 'agent', 'logs');
+    const logDir = join(logsRoot, (await readdir(logsRoot)).find((d) => d.startsWith('default_crash_'))!, 'c');
+    const files = await until('the oldest instance\'s log removed with it', async () => { const f = await readdir(logDir); return !f.includes('0.log') && f; });
+    assert.ok(files.length <= 2 && files.every((f) => /^\d+\.log$/.test(f)), `log files: ${files.join(' ')}`);
     await deleteAndWait('crash');
   });
 

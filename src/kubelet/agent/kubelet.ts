@@ -61,6 +61,8 @@ export interface KubeletOptions {
   imagePullBackoff?: BackoffOptions;
   /** Unsafe sysctls pods may set (upstream's `--allowed-unsafe-sysctls`; `prefix*` patterns). */
   allowedUnsafeSysctls?: string[];
+  /** Removes a container's log files, rotated ones included, when the container is removed (the log manager's `clean`). */
+  cleanContainerLog?: (logPath: string) => Promise<void>;
   /** Hard eviction thresholds for the node's pressure conditions (upstream's `--eviction-hard` syntax). */
   evictionHard?: string;
   /** How long a pressure condition stays after its signal recovers (upstream's default 5 min). */
@@ -432,6 +434,8 @@ export class Kubelet {
       for (const old of list.slice(2)) {
         if (old.state === 'running') continue;
         await this.#runtime.removeContainer(old.id);
+        // As upstream's container GC: the container's log files go with it.
+        await this.#o.cleanContainerLog?.(old.logPath);
         this.#containersBySandbox.get(old.sandboxId)?.delete(old.id);
         state.messages.delete(old.id);
       }

@@ -137,6 +137,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     client: options.client,
     nodeName: options.nodeName,
     runtime,
+    cleanContainerLog: (logPath) => logs.clean(logPath),
     images,
     rootDir: root,
     podCidr: options.podCidr,

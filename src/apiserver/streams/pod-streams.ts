@@ -16,7 +16,7 @@
  * common protocol) is answered with a Status and the connection closed; once upgraded, the
  * session lasts until either side ends it.
  */
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import type { ApiRequest, ApiResponse } from '../../client/index.ts';
@@ -128,15 +128,7 @@ export class PodStreams {
     return {
       status: 200,
       contentType: 'text/plain',
-      stream: {
-        start(write, end) {
-          response.on('data', (chunk: Buffer) => write(chunk));
-          response.on('end', end);
-          response.on('error', end);
-          response.on('aborted', end);
-          return abort;
-        },
-      },
+      stream: relay(response, abort),
     };
   }
 
@@ -153,15 +145,7 @@ export class PodStreams {
     return {
       status: response.statusCode ?? 502,
       contentType: String(response.headers['content-type'] ?? 'application/octet-stream'),
-      stream: {
-        start(write, end) {
-          response.on('data', (chunk: Buffer) => write(chunk));
-          response.on('end', end);
-          response.on('error', end);
-          response.on('aborted', end);
-          return abort;
-        },
-      },
+      stream: relay(response, abort),
     };
   }
 
@@ -381,4 +365,17 @@ function streamProtocols(headers: IncomingHttpHeaders): string[] {
 
 function protocolMismatch(supported: string[]): StatusError {
   return new StatusError(403, 'Forbidden', `unable to upgrade: no common protocol; the server supports ${supported.join(', ')}`);
+}
+
+/** A kubelet answer's body as the API response's stream: every chunk passed on, ended with it. */
+function relay(response: IncomingMessage, abort: () => void): NonNullable<ApiResponse['stream']> {
+  return {
+    start(write, end) {
+      response.on('data', (chunk: Buffer) => write(chunk));
+      response.on('end', end);
+      response.on('error', end);
+      response.on('aborted', end);
+      return abort;
+    },
+  };
 }

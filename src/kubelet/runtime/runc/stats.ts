@@ -186,6 +186,15 @@ export async function containerUsage(mounts: CgroupMounts, cgroupPath: string, u
   const layer = await cachedDirectoryUsage(upperDir);
   return {
     timestamp,
+    ...usageFields(u),
+    writableLayerBytes: layer.bytes,
+    writableLayerInodes: layer.inodes,
+  };
+}
+
+/** The CPU and memory figures common to container and sandbox stats, from one cgroup's usage. */
+function usageFields(u: Awaited<ReturnType<typeof readCgroupUsage>>) {
+  return {
     cpuUsageNanos: u.cpuUsageNanos,
     memoryUsageBytes: u.memoryUsageBytes,
     memoryWorkingSetBytes: u.memoryWorkingSetBytes,
@@ -193,8 +202,6 @@ export async function containerUsage(mounts: CgroupMounts, cgroupPath: string, u
     pageFaults: u.pageFaults,
     majorPageFaults: u.majorPageFaults,
     ...(u.memoryLimitBytes !== undefined ? { memoryAvailableBytes: Math.max(0, u.memoryLimitBytes - u.memoryWorkingSetBytes) } : {}),
-    writableLayerBytes: layer.bytes,
-    writableLayerInodes: layer.inodes,
   };
 }
 
@@ -211,13 +218,7 @@ export async function sandboxUsage(
   return {
     timestamp: options.timestamp,
     sandboxId: options.sandboxId,
-    cpuUsageNanos: u.cpuUsageNanos,
-    memoryUsageBytes: u.memoryUsageBytes,
-    memoryWorkingSetBytes: u.memoryWorkingSetBytes,
-    memoryRssBytes: u.memoryRssBytes,
-    pageFaults: u.pageFaults,
-    majorPageFaults: u.majorPageFaults,
-    ...(u.memoryLimitBytes !== undefined ? { memoryAvailableBytes: Math.max(0, u.memoryLimitBytes - u.memoryWorkingSetBytes) } : {}),
+    ...usageFields(u),
     interfaces: options.netPid ? await readInterfaces(options.netPid) : [],
     processCount: await countProcesses(mounts, options.cgroupPath),
     containers: options.containers,

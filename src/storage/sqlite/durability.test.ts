@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -80,6 +80,36 @@ describe('sqlite durability', () => {
       assert.equal(await third.create('/r/again', 'v'), emptied + 1);
     } finally {
       await third.close();
+    }
+  });
+
+  it('copies the write-ahead log into the file as writes go on, so the log stays small', { timeout: 60_000 }, async () => {
+    const path = join(dir, 'checkpointed.db');
+    const backend = await openSqliteBackend(path);
+    const value = 'x'.repeat(1024);
+    const writes = 40_000;
+    let largestLog = 0;
+    try {
+      // Back-to-back batches of 100: the store is never idle, the hardest case for checkpoints.
+      for (let i = 0; i < writes; i += 100) {
+        await Promise.all(Array.from({ length: 100 }, (_, j) => backend.create(`/c/${i + j}`, value)));
+        largestLog = Math.max(largestLog, (await stat(`${path}-wal`)).size);
+      }
+      const file = (await stat(path)).size;
+      // Without checkpoints the log would hold every value (> 40 MiB) and the file none.
+      assert.ok(largestLog < (writes * 1024) / 2, `the log reached ${largestLog} bytes during ${writes} writes of 1 KiB`);
+      assert.ok(file > (writes * 1024) / 2, `the database file holds ${file} bytes after ${writes} writes of 1 KiB`);
+    } finally {
+      await backend.close();
+    }
+    // Closing checkpoints the rest and removes the log; everything is still there.
+    await assert.rejects(stat(`${path}-wal`), { code: 'ENOENT' });
+    const reopened = await openSqliteBackend(path);
+    try {
+      assert.equal(await reopened.count('/c/'), writes);
+      assert.equal((await reopened.get(`/c/${writes - 1}`)).kv?.value, value);
+    } finally {
+      await reopened.close();
     }
   });
 

@@ -38,22 +38,37 @@ CREATE TABLE IF NOT EXISTS meta (
 ) WITHOUT ROWID;
 `;
 
+/** An open database: the connection that commits, and the lock that makes it the only one. */
+export interface OpenDatabase {
+  db: DatabaseSync;
+  /** Closes the connection, then releases the lock. */
+  close(): void;
+}
+
 /**
  * Opens (creating if needed) the database file with the pragmas the durability contract needs,
- * and takes the file's lock for this process.
+ * after taking `<path>.lock` for this process: a second server on the same data dir fails at
+ * start ("database is locked") instead of interleaving revisions with this one, whose in-memory
+ * index could not see its writes anyway. The lock is a separate file because the database itself
+ * must stay open to a second connection of this process — the checkpoint worker's
+ * (`checkpointer.ts`). A lock held by a process that died goes with it.
  */
-export function openDatabase(path: string): DatabaseSync {
-  const db = new DatabaseSync(path);
+export function openDatabase(path: string): OpenDatabase {
+  const lock = new DatabaseSync(`${path}.lock`);
+  let db: DatabaseSync | undefined;
   try {
-    // EXCLUSIVE before WAL: the lock is held for the connection's life, so a second server on
-    // the same data dir fails at start instead of interleaving revisions with this one (and the
-    // in-memory index could not see its writes anyway); WAL then needs no shared memory either.
-    db.exec('PRAGMA locking_mode = EXCLUSIVE');
+    // EXCLUSIVE mode keeps the write lock of the first transaction until the connection closes.
+    lock.exec('PRAGMA locking_mode = EXCLUSIVE');
+    lock.exec('BEGIN EXCLUSIVE');
+    lock.exec('COMMIT');
+    db = new DatabaseSync(path);
     db.exec('PRAGMA journal_mode = WAL');
     // FULL: every COMMIT fsyncs the WAL, so an acknowledged write survives power loss.
     db.exec('PRAGMA synchronous = FULL');
-    // Checkpoint every ~16 MiB of WAL instead of 4 MiB: fewer, larger sequential copies.
-    db.exec('PRAGMA wal_autocheckpoint = 4000');
+    // This connection never checkpoints inside a commit: the Checkpointer does, off this thread.
+    db.exec('PRAGMA wal_autocheckpoint = 0');
+    // When the log starts over, a file grown by a burst shrinks back to this.
+    db.exec('PRAGMA journal_size_limit = 16777216');
     db.exec('BEGIN IMMEDIATE');
     const { user_version: version } = db.prepare('PRAGMA user_version').get() as {
       user_version: number;
@@ -66,9 +81,20 @@ export function openDatabase(path: string): DatabaseSync {
     db.exec(DDL);
     db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
     db.exec('COMMIT');
-    return db;
+    const open = db;
+    return {
+      db: open,
+      close() {
+        try {
+          open.close();
+        } finally {
+          lock.close();
+        }
+      },
+    };
   } catch (error) {
-    db.close();
+    db?.close();
+    lock.close();
     throw error;
   }
 }

@@ -10,9 +10,10 @@
  *
  * Layout, as in etcd: the file holds history keyed by revision, and an in-memory
  * {@link KeyIndex} knows which revision of which key is visible when. Writes go through
- * {@link GroupCommit} (one fsync per batch); committed events go to {@link WatchHub}; TTLs are
- * enforced through {@link ExpiryQueue} and {@link ExpiryTimer}; compaction deletes obsolete
- * history in small transactions so writes keep flowing while it runs.
+ * {@link GroupCommit} (one fsync per batch); committed events go to {@link WatchHub}; the log is
+ * checkpointed off this thread by {@link Checkpointer}; TTLs are enforced through
+ * {@link ExpiryQueue} and {@link ExpiryTimer}; compaction deletes obsolete history in small
+ * transactions so writes keep flowing while it runs.
  */
 
 import { mkdirSync } from 'node:fs';
@@ -43,10 +44,11 @@ import { listStart, prefixEnd } from '../key-range.ts';
 import { applyBatch, type WriteOp, type WriteOutcome } from './apply-batch.ts';
 import { ExpiryQueue } from './expiry-queue.ts';
 import { ExpiryTimer } from './expiry.ts';
+import { Checkpointer } from './checkpointer.ts';
 import { GroupCommit } from './group-commit.ts';
 import { KeyIndex } from './key-index.ts';
 import { Queries } from './queries.ts';
-import { openDatabase } from './schema.ts';
+import { openDatabase, type OpenDatabase } from './schema.ts';
 import { WatchHub } from './watch-hub.ts';
 
 /** Revisions of history deleted per compaction transaction. */
@@ -75,7 +77,9 @@ function checkValue(value: string): string {
 
 class SqliteBackend implements Backend {
   readonly #path: string;
+  readonly #open: OpenDatabase;
   readonly #db: DatabaseSync;
+  readonly #checkpointer: Checkpointer;
   readonly #queries: Queries;
   readonly #now: () => number;
   readonly #index = new KeyIndex();
@@ -89,9 +93,11 @@ class SqliteBackend implements Backend {
   #compaction: Promise<void> = Promise.resolve();
   #closing: Promise<void> | undefined;
 
-  constructor(path: string, db: DatabaseSync, options: SqliteBackendOptions) {
+  constructor(path: string, open: OpenDatabase, options: SqliteBackendOptions) {
     this.#path = path;
-    this.#db = db;
+    this.#open = open;
+    const db = (this.#db = open.db);
+    this.#checkpointer = new Checkpointer(path, db);
     this.#queries = new Queries(db);
     this.#now = options.now ?? Date.now;
     this.#compacted = this.#queries.meta('compacted');
@@ -216,7 +222,10 @@ class SqliteBackend implements Backend {
     await this.#commits.drain();
     await this.#compaction.catch(() => {});
     this.#hub.closeAll();
-    this.#db.close();
+    // The checkpoint worker's connection goes first: closing the last one checkpoints the whole
+    // log into the file and removes it.
+    await this.#checkpointer.close();
+    this.#open.close();
   }
 
   /** Replays the log into the key index and the TTL queue. */
@@ -289,6 +298,7 @@ class SqliteBackend implements Backend {
       throw storageError(`sqlite commit to ${this.#path} failed`, error);
     }
     this.#revision = applied.revision;
+    this.#checkpointer.committed(ops.length);
     for (const { type, kv } of applied.events) {
       if (type === 'put') this.#index.put(kv.key, kv.modRevision, kv.createRevision, kv.version);
       else this.#index.remove(kv.key, kv.modRevision);
@@ -345,6 +355,7 @@ class SqliteBackend implements Backend {
         this.#db.exec('COMMIT');
       });
       this.#swept = to;
+      this.#checkpointer.committed(to - from);
       // Let writes and reads run between chunks of a large compaction.
       if (to < target) await yieldToEventLoop();
     }
@@ -359,14 +370,14 @@ export async function openSqliteBackend(
   path: string,
   options: SqliteBackendOptions = {},
 ): Promise<Backend> {
-  let db: DatabaseSync | undefined;
+  let open: OpenDatabase | undefined;
   try {
     mkdirSync(dirname(path), { recursive: true });
-    db = openDatabase(path);
-    return new SqliteBackend(path, db, options);
+    open = openDatabase(path);
+    return new SqliteBackend(path, open, options);
   } catch (error) {
     // Release the file's lock, or a retry in this process could never open it.
-    db?.close();
+    open?.close();
     throw storageError(`cannot open sqlite database ${path}`, error);
   }
 }

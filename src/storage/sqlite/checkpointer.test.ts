@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Checkpointer } from './checkpointer.ts';
+import { openDatabase } from './schema.ts';
+
+describe('Checkpointer', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'skiff-checkpointer-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** Commits `count` values of 1 KiB in one transaction. */
+  function write(db: ReturnType<typeof openDatabase>['db'], from: number, count: number): void {
+    const insert = db.prepare('INSERT INTO value (rev, value) VALUES (?, ?)');
+    db.exec('BEGIN IMMEDIATE');
+    for (let i = from; i < from + count; i++) insert.run(i, 'v'.repeat(1024));
+    db.exec('COMMIT');
+  }
+
+  it('copies the whole log into the database file on its worker thread', async () => {
+    const path = join(dir, 'worker.db');
+    const open = openDatabase(path);
+    const checkpointer = new Checkpointer(path, open.db);
+    try {
+      write(open.db, 1, 2000);
+      const before = (await stat(path)).size;
+      const result = await checkpointer.checkpoint();
+      assert.ok(result.log > 0);
+      assert.equal(result.checkpointed, result.log);
+      assert.ok((await stat(path)).size > before + 2000 * 1024);
+    } finally {
+      await checkpointer.close();
+      open.close();
+    }
+  });
+
+  it('checkpoints on the calling thread when its worker cannot open the database', async (t) => {
+    const path = join(dir, 'fallback.db');
+    const open = openDatabase(path);
+    // The worker is pointed at a file that cannot exist; the commits are on `open.db`.
+    const checkpointer = new Checkpointer(join(dir, 'missing', 'nowhere.db'), open.db);
+    const logged = t.mock.method(console, 'error', () => {});
+    try {
+      write(open.db, 1, 500);
+      const result = await checkpointer.checkpoint();
+      assert.ok(result.log > 0);
+      assert.equal(result.checkpointed, result.log);
+      assert.match(String(logged.mock.calls[0]?.arguments[0]), /checkpointing here/);
+    } finally {
+      await checkpointer.close();
+      open.close();
+    }
+  });
+
+  it('starts a checkpoint once enough writes were committed, and the log then starts over', async () => {
+    const path = join(dir, 'threshold.db');
+    const open = openDatabase(path);
+    const checkpointer = new Checkpointer(path, open.db, { writes: 1000 });
+    try {
+      write(open.db, 1, 1000);
+      checkpointer.committed(1000);
+      const result = await checkpointer.checkpoint(); // the one in flight
+      assert.equal(result.checkpointed, result.log);
+      const grown = (await stat(`${path}-wal`)).size;
+      // The next commits copy the tail and write from the start of the log again.
+      for (let i = 0; i < 5; i++) {
+        write(open.db, 1001 + i * 10, 10);
+        checkpointer.committed(10);
+      }
+      assert.ok((await stat(`${path}-wal`)).size <= grown, 'the log did not grow: it started over');
+    } finally {
+      await checkpointer.close();
+      open.close();
+    }
+  });
+});

@@ -35,6 +35,17 @@ export const BUSY_UTILIZATION = 0.75;
 /** Network requests a second that must come with that, so that the busy-ness is theirs. */
 export const BUSY_REQUESTS_PER_SECOND = 200;
 
+/**
+ * Requests the API thread starts per turn of its event loop. A front-end thread reads every
+ * connection that has bytes in one turn, so a hundred busy clients arrive as one batch of a
+ * hundred requests; started together, they would be committed together and answered together,
+ * and the two threads would take turns — one idle while the other works through the whole
+ * wave (creates at 100 clients: ~4,500/s with each thread half idle). Starting a few per turn
+ * lets the commits and answers of the first ones leave while later ones are still being
+ * handled, so both threads work at once (~8,000/s).
+ */
+export const REQUESTS_PER_TURN = 10;
+
 const WORKER_URL = new URL('./front-end-worker.ts', import.meta.url);
 
 /**
@@ -99,10 +110,14 @@ class FrontEnd {
     });
   }
 
+  /** Requests received and not yet started, oldest first, from {@link #next} on. */
+  #queued: Array<Extract<ToApi, { t: 'request' }>> = [];
+  #next = 0;
+
   #receive(message: ToApi): void {
     switch (message.t) {
       case 'request':
-        this.#serve(message);
+        if (this.#queued.push(message) === 1) setImmediate(this.#startQueued);
         return;
       case 'gone':
         this.#streams.get(message.id)?.();
@@ -128,6 +143,19 @@ class FrontEnd {
       }
     }
   }
+
+  /** Starts up to {@link REQUESTS_PER_TURN} queued requests, and comes back next turn for more. */
+  readonly #startQueued = (): void => {
+    const end = Math.min(this.#next + REQUESTS_PER_TURN, this.#queued.length);
+    for (let i = this.#next; i < end; i++) this.#serve(this.#queued[i]!);
+    if (end < this.#queued.length) {
+      this.#next = end;
+      setImmediate(this.#startQueued);
+    } else {
+      this.#queued = [];
+      this.#next = 0;
+    }
+  };
 
   /** An upgraded connection accepted by the thread: a socket here whose bytes travel as messages. */
   #upgraded(message: Extract<ToApi, { t: 'upgrade' }>): void {

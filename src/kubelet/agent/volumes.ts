@@ -118,11 +118,10 @@ export class VolumeManager {
       } else {
         await mkdir(dir, { recursive: true });
       }
-      await chmod(dir, 0o777);
-      if (fsGroup !== undefined) {
-        await chown(dir, 0, fsGroup);
-        await chmod(dir, 0o2777);
-      }
+      if (fsGroup !== undefined) await chown(dir, 0, fsGroup);
+      // One chmod, to the final mode: every sync of the pod sets its volumes up again, and a
+      // container creating a file while the setgid bit was briefly off would get the wrong group.
+      await chmod(dir, fsGroup !== undefined ? 0o2777 : 0o777);
       return { path: dir, readOnly: false };
     }
     if (!plugin) throw new VolumeError(`MountVolume.SetUp failed for volume "${volume.name}" : volume type not supported by this node`);

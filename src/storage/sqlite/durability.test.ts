@@ -113,6 +113,55 @@ describe('sqlite durability', () => {
     }
   });
 
+  it('answers a write, and shows it to readers and watchers, only once its log is on disk', async () => {
+    // The log sync is held back by hand: each call waits for its own release.
+    const syncs: Array<{ release: () => void; fail: (error: Error) => void }> = [];
+    const syncLog = () => new Promise<void>((release, fail) => syncs.push({ release, fail }));
+    const backend = await openSqliteBackend(join(dir, 'synced.db'), { syncLog });
+    const turns = async (n: number) => {
+      for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
+    };
+    try {
+      const seen: number[] = [];
+      backend.watch('/s/', { startRevision: 1, onEvents: (events) => seen.push(...events.map((e) => e.kv.modRevision)), onError: () => {} });
+      let answered = false;
+      const first = backend.create('/s/a', 'one').then((revision) => ((answered = true), revision));
+      await turns(5);
+      assert.equal(syncs.length, 1, 'the batch committed and waits for its sync');
+      assert.equal(answered, false);
+      assert.equal((await backend.get('/s/a')).kv, undefined, 'not visible before it is durable');
+      assert.equal(await backend.currentRevision(), 0);
+      // A write arriving meanwhile waits for the next batch, which starts after this one settles.
+      const second = backend.create('/s/b', 'two');
+      const duplicate = backend.create('/s/a', 'again');
+      await turns(5);
+      assert.equal(syncs.length, 1);
+      assert.deepEqual(seen, []);
+      syncs[0]!.release();
+      assert.equal(await first, 1);
+      assert.equal((await backend.get('/s/a')).kv?.value, 'one');
+      await turns(5);
+      assert.equal(syncs.length, 2, 'the next batch committed after the first settled');
+      // Its precondition saw the first batch: the key exists now.
+      syncs[1]!.release();
+      assert.equal(await second, 2);
+      await assert.rejects(duplicate, { name: 'KeyExistsError' });
+      await turns(5);
+      assert.deepEqual(seen, [1, 2], 'each event delivered once, after its sync');
+      // A sync that fails leaves the disk in doubt: that write and every later one are refused.
+      const third = backend.create('/s/c', 'three');
+      await turns(5);
+      syncs[2]!.fail(new Error('EIO: the disk went away'));
+      await assert.rejects(third, /could not be synced.*EIO/);
+      await assert.rejects(backend.create('/s/d', 'four'), /writes are refused/);
+      assert.equal((await backend.get('/s/c')).kv, undefined);
+      assert.equal((await backend.get('/s/a')).kv?.value, 'one', 'reads go on');
+    } finally {
+      for (const sync of syncs) sync.release();
+      await backend.close();
+    }
+  });
+
   it('refuses a second open of the same file while the first holds it', async () => {
     const path = join(dir, 'locked.db');
     const first = await openSqliteBackend(path);

@@ -2,6 +2,11 @@
  * Group commit: writes submitted while a transaction is being committed are queued and go into
  * the next transaction together, so one fsync acknowledges many writes.
  *
+ * A batch may settle later than its COMMIT: when {@link CommitBatch} returns a promise (the
+ * store waits for its log to reach the disk), the batch's writers are answered when it
+ * resolves, and no other batch starts before then — writes arriving meanwhile make the next
+ * batch larger, and the event loop stays free for other work while the disk works.
+ *
  * The queue is flushed from `setImmediate`, i.e. after the microtasks and I/O callbacks of the
  * current turn: every writer that was woken by the previous commit (its promise resolved) has
  * had the chance to submit its next write by then. With N concurrent writers a batch therefore
@@ -14,9 +19,10 @@ const BATCH_WAIT_TURNS = 2;
 const BUSY_WINDOW_MS = 1;
 
 /** Commits a batch in one transaction; returns one outcome per op (an Error fails that op
- * alone) or throws to fail the whole batch. Must be synchronous: nothing else may run between
- * the start of the transaction and its COMMIT. */
-export type CommitBatch<Op, Result> = (ops: readonly Op[]) => Array<Result | Error>;
+ * alone), or a promise of them when the batch settles later, or throws (rejects) to fail the
+ * whole batch. The transaction itself must run synchronously, before it returns: nothing else
+ * may run between its start and its COMMIT. */
+export type CommitBatch<Op, Result> = (ops: readonly Op[]) => Array<Result | Error> | Promise<Array<Result | Error>>;
 
 interface Pending<Op, Result> {
   op: Op;
@@ -38,6 +44,8 @@ export class GroupCommit<Op, Result> {
   readonly #maxBatch: number;
   #pending: Array<Pending<Op, Result>> = [];
   #scheduled = false;
+  /** A batch has committed and waits to settle: no other starts before. */
+  #settling = false;
   #drained: Array<() => void> = [];
   /** When the last batch was committed (performance.now()). */
   #lastCommit = -Infinity;
@@ -57,14 +65,14 @@ export class GroupCommit<Op, Result> {
     });
   }
 
-  /** Resolves once every op submitted so far has been committed (or failed). */
+  /** Resolves once every op submitted so far has been committed and settled (or failed). */
   drain(): Promise<void> {
-    if (this.#pending.length === 0) return Promise.resolve();
+    if (this.#pending.length === 0 && !this.#settling) return Promise.resolve();
     return new Promise((resolve) => this.#drained.push(resolve));
   }
 
   #schedule(): void {
-    if (this.#scheduled) return;
+    if (this.#scheduled || this.#settling) return;
     this.#scheduled = true;
     setImmediate(this.#flush);
   }
@@ -86,27 +94,50 @@ export class GroupCommit<Op, Result> {
       this.#pending = [];
     } else {
       batch = this.#pending.splice(0, this.#maxBatch);
-      this.#schedule();
     }
-    let outcomes: Array<Result | Error>;
+    let outcomes: Array<Result | Error> | Promise<Array<Result | Error>>;
     try {
       outcomes = this.#commit(batch.map((p) => p.op));
-      this.#lastCommit = performance.now();
     } catch (error) {
-      for (const p of batch) p.reject(error as Error);
-      this.#notifyDrained();
+      this.#fail(batch, error as Error);
       return;
     }
+    if (Array.isArray(outcomes)) {
+      this.#settle(batch, outcomes);
+      return;
+    }
+    this.#settling = true;
+    outcomes.then(
+      (settled) => {
+        this.#settling = false;
+        this.#settle(batch, settled);
+      },
+      (error: unknown) => {
+        this.#settling = false;
+        this.#fail(batch, error as Error);
+      },
+    );
+  };
+
+  #fail(batch: Array<Pending<Op, Result>>, error: Error): void {
+    for (const p of batch) p.reject(error);
+    if (this.#pending.length > 0) this.#schedule();
+    this.#notifyDrained();
+  }
+
+  #settle(batch: Array<Pending<Op, Result>>, outcomes: Array<Result | Error>): void {
+    this.#lastCommit = performance.now();
+    if (this.#pending.length > 0) this.#schedule();
     for (let i = 0; i < batch.length; i++) {
       const outcome = outcomes[i]!;
       if (outcome instanceof Error) batch[i]!.reject(outcome);
       else batch[i]!.resolve(outcome);
     }
     this.#notifyDrained();
-  };
+  }
 
   #notifyDrained(): void {
-    if (this.#pending.length > 0 || this.#drained.length === 0) return;
+    if (this.#pending.length > 0 || this.#settling || this.#drained.length === 0) return;
     const waiters = this.#drained;
     this.#drained = [];
     for (const resolve of waiters) resolve();

@@ -100,7 +100,7 @@ export class Queries {
          LEFT JOIN value v ON v.rev = l.rev
          LEFT JOIN log p ON p.rev = l.prev_rev
          LEFT JOIN value pv ON pv.rev = l.prev_rev
-        WHERE l.rev >= $from AND substr(l.key, 1, length($prefix)) = $prefix
+        WHERE l.rev >= $from AND l.rev <= $to AND substr(l.key, 1, length($prefix)) = $prefix
         ORDER BY l.rev LIMIT $limit`,
     );
     this.#scan = db.prepare(
@@ -147,9 +147,9 @@ export class Queries {
     if (!write.deleted) this.#insertValue.run(kv.modRevision, kv.value);
   }
 
-  /** Up to `limit` events with revision >= `from` on keys starting with `prefix`, oldest first. */
-  history(prefix: string, from: number, limit: number): WatchEvent[] {
-    const rows = this.#history.all({ prefix, from, limit }) as unknown as HistoryRow[];
+  /** Up to `limit` events with revision in [`from`, `to`] on keys starting with `prefix`, oldest first. */
+  history(prefix: string, from: number, to: number, limit: number): WatchEvent[] {
+    const rows = this.#history.all({ prefix, from, to, limit }) as unknown as HistoryRow[];
     return rows.map((row) => {
       const prevKv =
         row.p_rev === null

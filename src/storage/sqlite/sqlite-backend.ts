@@ -10,13 +10,14 @@
  *
  * Layout, as in etcd: the file holds history keyed by revision, and an in-memory
  * {@link KeyIndex} knows which revision of which key is visible when. Writes go through
- * {@link GroupCommit} (one fsync per batch); committed events go to {@link WatchHub}; the log is
+ * {@link GroupCommit} (one fsync per batch, waited for off this thread); committed events go to
+ * {@link WatchHub}; the log is
  * checkpointed off this thread by {@link Checkpointer}; TTLs are enforced through
  * {@link ExpiryQueue} and {@link ExpiryTimer}; compaction deletes obsolete history in small
  * transactions so writes keep flowing while it runs.
  */
 
-import { mkdirSync } from 'node:fs';
+import { closeSync, fdatasync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
@@ -62,6 +63,12 @@ export interface SqliteBackendOptions {
   now?: () => number;
   /** Most writes in one transaction. Default 10,000. */
   maxBatch?: number;
+  /**
+   * Makes everything committed so far durable; a batch is answered, and becomes visible, only
+   * once the call that started after its COMMIT resolved. Default: fdatasync of the log file on
+   * libuv's thread pool.
+   */
+  syncLog?: () => Promise<void>;
 }
 
 function storageError(message: string, cause: unknown): StorageError {
@@ -92,12 +99,24 @@ class SqliteBackend implements Backend {
   #swept: number;
   #compaction: Promise<void> = Promise.resolve();
   #closing: Promise<void> | undefined;
+  /** The log file, kept open for fdatasync. */
+  readonly #logFd: number | undefined;
+  readonly #syncLog: () => Promise<void>;
+  /** Set when the log could not be made durable: what is on disk is unknown, so no more writes. */
+  #broken: StorageError | undefined;
 
   constructor(path: string, open: OpenDatabase, options: SqliteBackendOptions) {
     this.#path = path;
     this.#open = open;
     const db = (this.#db = open.db);
     this.#checkpointer = new Checkpointer(path, db);
+    if (options.syncLog) {
+      this.#syncLog = options.syncLog;
+    } else {
+      // The connection has the log open already (WAL mode opens it with the database).
+      const fd = (this.#logFd = openSync(`${path}-wal`, 'r'));
+      this.#syncLog = () => new Promise((resolve, reject) => fdatasync(fd, (error) => (error ? reject(error) : resolve())));
+    }
     this.#queries = new Queries(db);
     this.#now = options.now ?? Date.now;
     this.#compacted = this.#queries.meta('compacted');
@@ -107,7 +126,7 @@ class SqliteBackend implements Backend {
     this.#hub = new WatchHub({
       revision: () => this.#revision,
       compacted: () => this.#compacted,
-      history: (prefix, from, limit) => this.#queries.history(prefix, from, limit),
+      history: (prefix, from, to, limit) => this.#queries.history(prefix, from, to, limit),
     });
     this.#expiryTimer = new ExpiryTimer({ now: this.#now, sweep: () => this.#sweepExpired() });
     const next = this.#expiries.peek();
@@ -225,6 +244,7 @@ class SqliteBackend implements Backend {
     // The checkpoint worker's connection goes first: closing the last one checkpoints the whole
     // log into the file and removes it.
     await this.#checkpointer.close();
+    if (this.#logFd !== undefined) closeSync(this.#logFd);
     this.#open.close();
   }
 
@@ -277,10 +297,17 @@ class SqliteBackend implements Backend {
     return this.#commits.submit(build());
   }
 
-  /** Runs one group-commit batch: apply, COMMIT, then update memory and publish. */
-  #commit(ops: readonly WriteOp[]): Array<WriteOutcome | Error> {
+  /**
+   * Runs one group-commit batch: apply and COMMIT, wait (off this thread) until the log is on
+   * disk, then update memory and publish. The COMMIT itself does not fsync (synchronous=NORMAL,
+   * see `schema.ts`): the thread would sit idle for the disk. Until the batch is durable its
+   * rows are invisible — the key index does not point at them yet — and no other batch starts
+   * (GroupCommit waits), so the next batch's preconditions see this one through the index.
+   */
+  #commit(ops: readonly WriteOp[]): Promise<Array<WriteOutcome | Error>> {
+    if (this.#broken) throw this.#broken;
     const db = this.#db;
-    let applied;
+    let applied: ReturnType<typeof applyBatch>;
     try {
       db.exec('BEGIN IMMEDIATE');
       applied = applyBatch(this.#index, this.#queries, ops, this.#revision, this.#now());
@@ -297,8 +324,21 @@ class SqliteBackend implements Backend {
       }
       throw storageError(`sqlite commit to ${this.#path} failed`, error);
     }
+    return this.#syncLog().then(
+      () => this.#committed(applied),
+      (error: unknown) => {
+        // The batch is in the log, but maybe not on disk, and memory does not know it: nothing
+        // sound can be written after it.
+        this.#broken = storageError(`sqlite ${this.#path}: the log could not be synced; writes are refused`, error);
+        throw this.#broken;
+      },
+    );
+  }
+
+  /** Makes a durable batch visible: revision, key index, TTLs, watchers. */
+  #committed(applied: ReturnType<typeof applyBatch>): Array<WriteOutcome | Error> {
     this.#revision = applied.revision;
-    this.#checkpointer.committed(ops.length);
+    this.#checkpointer.committed(applied.outcomes.length);
     for (const { type, kv } of applied.events) {
       if (type === 'put') this.#index.put(kv.key, kv.modRevision, kv.createRevision, kv.version);
       else this.#index.remove(kv.key, kv.modRevision);

@@ -21,8 +21,9 @@ export interface HistorySource {
   revision(): number;
   /** The compacted revision. */
   compacted(): number;
-  /** Up to `limit` committed events on keys starting with `prefix` with revision >= `from`. */
-  history(prefix: string, from: number, limit: number): WatchEvent[];
+  /** Up to `limit` events on keys starting with `prefix` with revision in [`from`, `to`]. Rows
+   * past the committed revision may exist (a batch waiting for the disk); `to` leaves them out. */
+  history(prefix: string, from: number, to: number, limit: number): WatchEvent[];
 }
 
 interface Watcher {
@@ -101,7 +102,7 @@ export class WatchHub {
       return;
     }
     const revision = this.#source.revision();
-    const events = this.#source.history(watcher.prefix, watcher.next, this.#chunk);
+    const events = this.#source.history(watcher.prefix, watcher.next, revision, this.#chunk);
     if (events.length < this.#chunk) {
       // Caught up: everything committed up to `revision` is in `events`. Turn live before
       // delivering, in this same synchronous step, so no commit can fall between the two.

@@ -12,9 +12,10 @@
  *
  * The log starts over only when a commit begins while all of it is in the file. Commits that
  * land while the worker copies keep that from happening, however often it goes round; so after
- * the worker's copy, the committing thread copies the tail itself, between two commits — only
- * the pages committed since the worker's last pass, a small fraction of a millisecond's work
- * (and one fsync of the file) — and its next commit starts the log over.
+ * the worker's copy of the bulk, {@link tailWanted} asks the committer to hold its next commit
+ * while the worker copies the tail — only the pages committed meanwhile, a few milliseconds at
+ * most — with {@link copyTail}. That commit then starts the log over. The committing thread
+ * goes on with its other work while it waits.
  *
  * A worker thread costs memory an idle server should not pay, so it starts at the first
  * checkpoint and ends after {@link IDLE_MS} without one. If it cannot start (or dies), the
@@ -60,8 +61,7 @@ export class Checkpointer {
   #running: Promise<CheckpointResult> | undefined;
   #idleTimer: NodeJS.Timeout | undefined;
   #closed = false;
-  /** The worker has copied the bulk: the next {@link committed} copies the tail. */
-  #tail = false;
+  #tailWanted = false;
 
   constructor(path: string, db: DatabaseSync, options: CheckpointerOptions = {}) {
     this.#path = path;
@@ -72,10 +72,6 @@ export class Checkpointer {
 
   /** Counts `writes` just committed; starts a checkpoint once enough have accumulated. */
   committed(writes: number): void {
-    if (this.#tail && !this.#running) {
-      this.#tail = false;
-      this.#here();
-    }
     this.#uncheckpointed += writes;
     if (this.#uncheckpointed >= this.#writes && !this.#running && !this.#closed) void this.checkpoint();
   }
@@ -89,7 +85,8 @@ export class Checkpointer {
     this.#uncheckpointed = 0;
     const running = this.#onWorker().then(
       (result) => {
-        this.#tail = true;
+        // What was committed while it copied is left: the tail, copied between two commits.
+        this.#tailWanted = !this.#closed;
         return result;
       },
     ).catch((error: unknown) => {
@@ -102,6 +99,26 @@ export class Checkpointer {
       this.#armIdleTimer();
     });
     return this.#running;
+  }
+
+  /** Whether the committer should call {@link copyTail} before its next commit. */
+  get tailWanted(): boolean {
+    return this.#tailWanted && !this.#running;
+  }
+
+  /**
+   * Copies what the last checkpoint left; the committer must not commit until this resolves,
+   * so that its next commit finds the whole log in the file and starts it over.
+   */
+  async copyTail(): Promise<void> {
+    this.#tailWanted = false;
+    try {
+      await this.checkpoint();
+    } catch (error) {
+      // Writes go on regardless; the log is copied at the next checkpoint.
+      console.error('skiff: WAL checkpoint failed:', error);
+    }
+    this.#tailWanted = false;
   }
 
   /** Ends the worker (after its checkpoint in flight); later commits are not checkpointed here. */

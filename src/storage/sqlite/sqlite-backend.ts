@@ -306,6 +306,13 @@ class SqliteBackend implements Backend {
    */
   #commit(ops: readonly WriteOp[]): Promise<Array<WriteOutcome | Error>> {
     if (this.#broken) throw this.#broken;
+    // The checkpoint worker copies the log's tail while no commit lands (see `checkpointer.ts`).
+    if (this.#checkpointer.tailWanted) return this.#checkpointer.copyTail().then(() => this.#commitNow(ops));
+    return this.#commitNow(ops);
+  }
+
+  #commitNow(ops: readonly WriteOp[]): Promise<Array<WriteOutcome | Error>> {
+    if (this.#broken) throw this.#broken;
     const db = this.#db;
     let applied: ReturnType<typeof applyBatch>;
     try {

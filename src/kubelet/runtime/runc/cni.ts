@@ -1,6 +1,6 @@
 /**
  * A small CNI client (what libcni does): writes Skiff's conflist (bridge + host-local IPAM +
- * portmap, plus loopback inside the pod) and runs the plugin chain's ADD and DEL (CNI spec 1.0:
+ * portmap; the pod's loopback is brought up where its namespace is made, see kernel.ts) and runs the plugin chain's ADD and DEL (CNI spec 1.0:
  * each plugin gets its network config on stdin with `prevResult`; DEL runs in reverse order with
  * the cached ADD result).
  */
@@ -95,11 +95,6 @@ export class CniNetwork {
     const file = join(dir, `10-${this.confList.name}.conflist`);
     await writeFile(file, JSON.stringify(this.confList, null, 2));
     return file;
-  }
-
-  /** Brings the loopback interface up inside a namespace. */
-  async loopbackUp(containerId: string, netns: string): Promise<void> {
-    await this.#invoke({ type: 'loopback' }, 'ADD', { containerId, netns, ifName: 'lo', name: 'loopback', cniVersion: '1.0.0' });
   }
 
   /** ADD: eth0 of the namespace joins the network; returns the chain's result (pod IPs). */

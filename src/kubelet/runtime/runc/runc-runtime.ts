@@ -305,17 +305,16 @@ export class RuncRuntime implements ContainerRuntime {
     await mkdir(paths.dir, { recursive: true });
     await this.#saveSandbox(rec);
     try {
+      // The network namespace comes with its loopback interface up (kernel.ts).
       await createNamespaces(paths, config);
-      // Independent steps run at once: the loopback and the pod network are separate CNI
-      // networks (each plugin chain stays in order), and the pod cgroup needs neither.
+      // Independent steps run at once: the pod cgroup does not need the pod network.
       const steps = await Promise.allSettled([
-        config.hostNetwork ? undefined : this.#cni!.loopbackUp(id, paths.netns),
         config.hostNetwork ? undefined : this.#cni!.add(id, paths.netns, config.portMappings),
         createPodCgroup(this.#cgroups, rec.cgroupPath, config.resources, config.qosClass),
       ]);
       const failed = steps.find((s) => s.status === 'rejected');
       if (failed) throw failed.reason;
-      const result = (steps[1] as PromiseFulfilledResult<Awaited<ReturnType<CniNetwork['add']>> | undefined>).value;
+      const result = (steps[0] as PromiseFulfilledResult<Awaited<ReturnType<CniNetwork['add']>> | undefined>).value;
       if (result) rec.ips = (result.ips ?? []).map((ip) => ip.address.split('/')[0]!);
       await writeNetworkFiles(paths, config, rec.ips);
       rec.state = 'ready';

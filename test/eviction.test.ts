@@ -88,4 +88,27 @@ describe('eviction', () => {
     assert.equal(blocked.json.details.causes[0].reason, 'DisruptionBudget');
     assert.match(blocked.json.details.causes[0].message, /The disruption budget web needs 1 healthy pods and has 1 currently/);
   });
+
+  it('two evictions at once under a budget allowing one: one is evicted, the other gets 429, never a conflict', async () => {
+    const pair = ['p1', 'p2'].map((name) => `apiVersion: v1
+kind: Pod
+metadata: {name: ${name}, namespace: default, labels: {app: pair}}
+spec: {containers: [{name: c, image: busybox}]}`).join('\n---\n');
+    await ok(['apply', '-f', '-'], `${pair}\n---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: pair, namespace: default}\nspec: {minAvailable: 1, selector: {matchLabels: {app: pair}}}\n`);
+    for (const [name, ip] of [['p1', '10.42.0.4'], ['p2', '10.42.0.5']]) {
+      const status = { phase: 'Running', podIP: ip, podIPs: [{ ip }], conditions: [{ type: 'Ready', status: 'True' }] };
+      await ok(['patch', 'pod', name!, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status })]);
+    }
+    for (let i = 0; ; i++) {
+      if ((await ok(['get', 'pdb', 'pair', '-o', 'jsonpath={.status.disruptionsAllowed}'])) === '1') break;
+      assert.ok(i < 100, 'the budget allows one disruption');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const api = apiClient(server.kubeconfig);
+    const evict = (name: string) => api.request('POST', `/api/v1/namespaces/default/pods/${name}/eviction`, { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, namespace: 'default' } });
+    const answers = await Promise.all([evict('p1'), evict('p2')]);
+    api.close();
+    assert.deepEqual(answers.map((r) => r.status).sort(), [201, 429], answers.map((r) => r.body).join('\n'));
+    assert.equal((await ok(['get', 'pods', '-l', 'app=pair', '-o', 'name'])).trim().split('\n').length, 1, 'one pod stays');
+  });
 });

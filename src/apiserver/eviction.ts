@@ -39,6 +39,26 @@ export async function evict(
     return;
   }
   const budgets = registry.lookup('policy', 'v1', 'poddisruptionbudgets');
+  // As upstream, the budget check is retried when another eviction spent from the same budget
+  // between our read and our write (409): the next read is consistent, so it sees that spend.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await spendDisruption(store, budgets, pod, namespace, name, now);
+      break;
+    } catch (error) {
+      if (attempt < EVICTION_ATTEMPTS && error instanceof StatusError && error.code === 409) continue;
+      throw error;
+    }
+  }
+  await store.delete(pods, namespace, name, deleteOptions);
+}
+
+/** Tries a budget check and decrement this many times before a conflict is returned (upstream's
+ * EvictionsRetry makes 20 steps). */
+const EVICTION_ATTEMPTS = 20;
+
+/** Checks the pod's budget (if any) and takes one disruption from it; 429 when none is left. */
+async function spendDisruption(store: ObjectStore, budgets: ResourceDef | undefined, pod: KubeObject, namespace: string, name: string, now: () => Date): Promise<void> {
   const matching: Budget[] = [];
   if (budgets) {
     const page = await store.list(budgets, namespace, { filter: () => true, limit: 0, continueToken: '', resourceVersion: '' });
@@ -81,5 +101,4 @@ export async function evict(
       'status',
     );
   }
-  await store.delete(pods, namespace, name, deleteOptions);
 }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,17 @@ describe('Checkpointer', () => {
   after(async () => {
     await rm(dir, { recursive: true, force: true });
   });
+
+  /** Worker threads of this process (Node names their OS threads `WorkerThread`). */
+  function workerThreads(): number {
+    return readdirSync('/proc/self/task').filter((tid) => {
+      try {
+        return readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim() === 'WorkerThread';
+      } catch {
+        return false; // the thread ended meanwhile
+      }
+    }).length;
+  }
 
   /** Commits `count` values of 1 KiB in one transaction. */
   function write(db: ReturnType<typeof openDatabase>['db'], from: number, count: number): void {
@@ -53,6 +65,32 @@ describe('Checkpointer', () => {
       assert.equal(result.checkpointed, result.log);
       assert.match(String(logged.mock.calls[0]?.arguments[0]), /checkpointing here/);
     } finally {
+      await checkpointer.close();
+      open.close();
+    }
+  });
+
+  it('ends an idle worker and starts another for the next checkpoint', async () => {
+    const path = join(dir, 'idle.db');
+    const open = openDatabase(path);
+    const checkpointer = new Checkpointer(path, open.db, { idleMs: 50 });
+    const logged: unknown[] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => void logged.push(args);
+    try {
+      write(open.db, 1, 200);
+      assert.equal((await checkpointer.checkpoint()).checkpointed > 0, true);
+      assert.equal(workerThreads(), 1, 'the worker runs');
+      // Idle for 50 ms, it ends (a loaded machine may take a while to get there).
+      for (let waited = 0; workerThreads() > 0 && waited < 5000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.equal(workerThreads(), 0, 'the idle worker ended');
+      write(open.db, 201, 200);
+      const again = await checkpointer.checkpoint();
+      assert.ok(again.log > 0);
+      assert.equal(again.checkpointed, again.log);
+      assert.deepEqual(logged, [], 'no fallback to this thread');
+    } finally {
+      console.error = original;
       await checkpointer.close();
       open.close();
     }

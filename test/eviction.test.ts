@@ -43,19 +43,28 @@ describe('eviction', () => {
     return r.stdout;
   };
 
+  /** Marks pods Running and Ready with the given IPs, as a kubelet would. */
+  const running = async (pods: Array<[string, string]>) => {
+    for (const [name, ip] of pods) {
+      const status = { phase: 'Running', podIP: ip, podIPs: [{ ip }], conditions: [{ type: 'Ready', status: 'True' }] };
+      await ok(['patch', 'pod', name, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status })]);
+    }
+  };
+  /** Waits until the disruption controller lets `budget` allow one disruption. */
+  const allowsOne = async (budget: string) => {
+    for (let i = 0; ; i++) {
+      if ((await ok(['get', 'pdb', budget, '-o', 'jsonpath={.status.disruptionsAllowed}'])) === '1') return;
+      assert.ok(i < 100, `the budget ${budget} allows one disruption`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+
   before(async () => {
     server = await startServer();
     await ok(['apply', '-f', '-'], objects);
-    for (const [name, ip] of [['a', '10.42.0.2'], ['b', '10.42.0.3']]) {
-      const status = { phase: 'Running', podIP: ip, podIPs: [{ ip }], conditions: [{ type: 'Ready', status: 'True' }] };
-      await ok(['patch', 'pod', name!, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status })]);
-    }
+    await running([['a', '10.42.0.2'], ['b', '10.42.0.3']]);
     // The disruption controller: two healthy pods, one needed.
-    for (let i = 0; ; i++) {
-      if ((await ok(['get', 'pdb', 'web', '-o', 'jsonpath={.status.disruptionsAllowed}'])) === '1') break;
-      assert.ok(i < 100, 'the budget allows one disruption');
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await allowsOne('web');
   });
   after(async () => cleanup(server));
 
@@ -95,15 +104,8 @@ kind: Pod
 metadata: {name: ${name}, namespace: default, labels: {app: pair}}
 spec: {containers: [{name: c, image: busybox}]}`).join('\n---\n');
     await ok(['apply', '-f', '-'], `${pair}\n---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: pair, namespace: default}\nspec: {minAvailable: 1, selector: {matchLabels: {app: pair}}}\n`);
-    for (const [name, ip] of [['p1', '10.42.0.4'], ['p2', '10.42.0.5']]) {
-      const status = { phase: 'Running', podIP: ip, podIPs: [{ ip }], conditions: [{ type: 'Ready', status: 'True' }] };
-      await ok(['patch', 'pod', name!, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status })]);
-    }
-    for (let i = 0; ; i++) {
-      if ((await ok(['get', 'pdb', 'pair', '-o', 'jsonpath={.status.disruptionsAllowed}'])) === '1') break;
-      assert.ok(i < 100, 'the budget allows one disruption');
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await running([['p1', '10.42.0.4'], ['p2', '10.42.0.5']]);
+    await allowsOne('pair');
     const api = apiClient(server.kubeconfig);
     const evict = (name: string) => api.request('POST', `/api/v1/namespaces/default/pods/${name}/eviction`, { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, namespace: 'default' } });
     const answers = await Promise.all([evict('p1'), evict('p2')]);

@@ -85,13 +85,13 @@ export class Checkpointer {
     this.#uncheckpointed = 0;
     const running = this.#onWorker().then(
       (result) => {
-        // What was committed while it copied is left: the tail, copied between two commits.
+        // What was committed while it copied is left: the tail, for copyTail.
         this.#tailWanted = !this.#closed;
         return result;
       },
     ).catch((error: unknown) => {
       if (!this.#closed) console.error('skiff: WAL checkpoint on a worker thread failed; checkpointing here:', error);
-      this.#stopWorker();
+      void this.#stopWorker();
       return this.#here();
     });
     this.#running = running.finally(() => {

@@ -11,10 +11,9 @@
  * Layout, as in etcd: the file holds history keyed by revision, and an in-memory
  * {@link KeyIndex} knows which revision of which key is visible when. Writes go through
  * {@link GroupCommit} (one fsync per batch, waited for off this thread); committed events go to
- * {@link WatchHub}; the log is
- * checkpointed off this thread by {@link Checkpointer}; TTLs are enforced through
- * {@link ExpiryQueue} and {@link ExpiryTimer}; compaction deletes obsolete history in small
- * transactions so writes keep flowing while it runs.
+ * {@link WatchHub}; the log is checkpointed off this thread by {@link Checkpointer}; TTLs are
+ * enforced through {@link ExpiryQueue} and {@link ExpiryTimer}; compaction deletes obsolete
+ * history in small transactions so writes keep flowing while it runs.
  */
 
 import { closeSync, fdatasync, mkdirSync, openSync } from 'node:fs';
@@ -42,7 +41,7 @@ import {
 } from '../arguments.ts';
 import { CompactedError, FutureRevisionError, StorageError } from '../errors.ts';
 import { listStart, prefixEnd } from '../key-range.ts';
-import { applyBatch, type WriteOp, type WriteOutcome } from './apply-batch.ts';
+import { applyBatch, type AppliedBatch, type WriteOp, type WriteOutcome } from './apply-batch.ts';
 import { ExpiryQueue } from './expiry-queue.ts';
 import { ExpiryTimer } from './expiry.ts';
 import { Checkpointer } from './checkpointer.ts';
@@ -312,9 +311,8 @@ class SqliteBackend implements Backend {
   }
 
   #commitNow(ops: readonly WriteOp[]): Promise<Array<WriteOutcome | Error>> {
-    if (this.#broken) throw this.#broken;
     const db = this.#db;
-    let applied: ReturnType<typeof applyBatch>;
+    let applied: AppliedBatch;
     try {
       db.exec('BEGIN IMMEDIATE');
       applied = applyBatch(this.#index, this.#queries, ops, this.#revision, this.#now());
@@ -343,7 +341,7 @@ class SqliteBackend implements Backend {
   }
 
   /** Makes a durable batch visible: revision, key index, TTLs, watchers. */
-  #committed(applied: ReturnType<typeof applyBatch>): Array<WriteOutcome | Error> {
+  #committed(applied: AppliedBatch): Array<WriteOutcome | Error> {
     this.#revision = applied.revision;
     this.#checkpointer.committed(applied.outcomes.length);
     for (const { type, kv } of applied.events) {

@@ -8,7 +8,8 @@ test('--kubelet-arg settings: known keys parsed, the rest reported', () => {
     ['port', '10251'], ['image-pull-backoff', '1s'], ['image-pull-backoff-max', '1m30s'], ['container-log-max-size', '8Ki'],
     ['container-log-max-files', '3'], ['container-log-monitor-interval', '300ms'], ['allowed-unsafe-sysctls', 'kernel.msg*, net.core.somaxconn'],
     ['eviction-hard', 'memory.available<200Mi,nodefs.available<5%'], ['eviction-pressure-transition-period', '30s'],
-    ['max-pods', '50'], ['port', 'x'], ['image-pull-backoff', 'soon'], ['eviction-hard', 'memory.free<1'],
+    ['protect-kernel-defaults', 'true'],
+    ['max-pods', '50'], ['port', 'x'], ['image-pull-backoff', 'soon'], ['eviction-hard', 'memory.free<1'], ['protect-kernel-defaults', 'yes'],
   ], (key, value) => unsupported.push(`${key}=${value}`));
   assert.deepEqual(settings, {
     kubeletPort: 10251,
@@ -17,6 +18,8 @@ test('--kubelet-arg settings: known keys parsed, the rest reported', () => {
     allowedUnsafeSysctls: ['kernel.msg*', 'net.core.somaxconn'],
     evictionHard: 'memory.available<200Mi,nodefs.available<5%',
     pressureTransitionPeriodMs: 30_000,
+    protectKernelDefaults: true,
   });
-  assert.deepEqual(unsupported, ['max-pods=50', 'port=x', 'image-pull-backoff=soon', 'eviction-hard=memory.free<1']);
+  assert.deepEqual(unsupported, ['max-pods=50', 'port=x', 'image-pull-backoff=soon', 'eviction-hard=memory.free<1', 'protect-kernel-defaults=yes']);
+  assert.deepEqual(parseKubeletArgs([['protect-kernel-defaults', 'false']], () => assert.fail()), { protectKernelDefaults: false });
 });

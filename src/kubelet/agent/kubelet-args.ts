@@ -3,7 +3,7 @@
  * (its embedded agent) and `skiff agent`. Keys are upstream's kubelet flag names where upstream
  * has one: `port`, `container-log-max-size`, `container-log-max-files`,
  * `container-log-monitor-interval`, `allowed-unsafe-sysctls`, `eviction-hard`,
- * `eviction-pressure-transition-period`; `image-pull-backoff` and
+ * `eviction-pressure-transition-period`, `protect-kernel-defaults`; `image-pull-backoff` and
  * `image-pull-backoff-max` are Skiff's own (upstream compiles in 10s and 5m).
  */
 import { containerLogSetting, durationMs, type ContainerLogSettings } from './container-log-manager.ts';
@@ -27,6 +27,8 @@ export interface KubeletArgSettings {
   /** Hard eviction thresholds in upstream's syntax (`memory.available<100Mi,nodefs.available<10%`). */
   evictionHard?: string;
   pressureTransitionPeriodMs?: number;
+  /** Leave the node's kernel settings as they are (upstream's `--protect-kernel-defaults`). */
+  protectKernelDefaults?: boolean;
 }
 
 /** Reads the settings; a key it does not know, or a value it cannot use, goes to `unsupported`. */
@@ -42,6 +44,7 @@ export function parseKubeletArgs(pairs: Iterable<readonly [string, string]>, uns
     else if (key === 'allowed-unsafe-sysctls') out.allowedUnsafeSysctls = value.split(',').map((x) => x.trim()).filter(Boolean);
     else if (key === 'eviction-hard' && validEvictionHard(value)) out.evictionHard = value;
     else if (key === 'eviction-pressure-transition-period' && ms) out.pressureTransitionPeriodMs = ms;
+    else if (key === 'protect-kernel-defaults' && (value === 'true' || value === 'false' || value === '')) out.protectKernelDefaults = value !== 'false';
     else unsupported(key, value);
   }
   return out;

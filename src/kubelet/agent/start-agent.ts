@@ -16,6 +16,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '../../client/index.ts';
 import { ImageService } from '../images/index.ts';
+import { favorDynamicModifications } from '../runtime/runc/cgroups.ts';
 import { bridgeConfList } from '../runtime/runc/cni.ts';
 import { RuncRuntime } from '../runtime/runc/runc-runtime.ts';
 import { KubeletError } from './errors.ts';
@@ -58,6 +59,12 @@ export interface AgentOptions {
   /** Hard eviction thresholds (upstream's `--eviction-hard` syntax) and the pressure transition period. */
   evictionHard?: string;
   pressureTransitionPeriodMs?: number;
+  /**
+   * Leave the node's kernel settings alone (upstream's `--protect-kernel-defaults`). Otherwise the
+   * agent turns on cgroup2's `favordynmods`, which saves each container start an RCU grace
+   * period (cgroups.ts, `favorDynamicModifications`).
+   */
+  protectKernelDefaults?: boolean;
   log?: (line: string) => void;
 }
 
@@ -98,6 +105,12 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const names = hostNames(options.nodeName, options.dataDir);
   const own = options.nodeName === hostname();
   const root = names.stateDir;
+  const log = options.log ?? console.error;
+  if (!options.protectKernelDefaults) {
+    const favor = await favorDynamicModifications();
+    if (favor.state === 'enabled') log(`kubelet: cgroup2 at ${favor.mountPoint} remounted with favordynmods (container starts skip an RCU grace period)`);
+    if (favor.state === 'unavailable') log(`kubelet: favordynmods not set (${favor.reason}); each container start may wait for an RCU grace period`);
+  }
   const network = bridgeConfList({
     name: `skiff-${names.bridge}`,
     bridge: names.bridge,
@@ -130,7 +143,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     });
     await server.start();
   } else {
-    (options.log ?? console.error)('kubelet: no cluster CA given; logs, exec, attach and port-forward are not served');
+    log('kubelet: no cluster CA given; logs, exec, attach and port-forward are not served');
   }
   const images = await ImageService.open({ root: join(root, 'images'), ...(options.insecureRegistries ? { insecureRegistries: options.insecureRegistries } : {}) });
   const kubelet = new Kubelet({

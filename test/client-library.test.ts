@@ -173,6 +173,33 @@ test('the event recorder folds similar events together and lets one object send 
   assert.equal(combined[0]!.message, '(combined from similar events): Created pod: many-pods-25');
 });
 
+test('with delayMs the event recorder writes after a pause in recording, at most ten delays late, and at once on flush', async () => {
+  const heldEvents = async (prefix: string) => (await client.resource(kinds.events).list({ namespace: 'default' })).items.filter((e) => e.involvedObject.name!.startsWith(prefix));
+  const quiet = new EventRecorder(client, { component: 'held', delayMs: 300 });
+  const recordedAt = performance.now();
+  quiet.event({ kind: 'ConfigMap', apiVersion: 'v1', metadata: { name: 'pause-a', namespace: 'default' } }, 'Normal', 'Made', 'made');
+  assert.equal((await heldEvents('pause-')).length, 0, 'held');
+  for (const deadline = Date.now() + 10_000; (await heldEvents('pause-')).length !== 1;) {
+    if (Date.now() > deadline) assert.fail('the held event was never written');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.ok(performance.now() - recordedAt >= 290, 'written after the pause');
+
+  // Recording that never pauses: the first writes go out within ten delays (2 s), while it goes on.
+  const busy = new EventRecorder(client, { component: 'held', delayMs: 200 });
+  const started = performance.now();
+  let n = 0;
+  let seenWhileBusy = -1;
+  while (performance.now() - started < 3500) {
+    busy.event({ kind: 'ConfigMap', apiVersion: 'v1', metadata: { name: `busy-${n++}`, namespace: 'default' } }, 'Normal', 'Made', 'made');
+    await new Promise((r) => setTimeout(r, 50));
+    if (seenWhileBusy < 0 && performance.now() - started > 2600) seenWhileBusy = (await heldEvents('busy-')).length;
+  }
+  assert.ok(seenWhileBusy > 0, 'some written while recording went on');
+  await busy.flush();
+  assert.equal((await heldEvents('busy-')).length, n, 'flush writes the rest at once');
+});
+
 test('pods/binding sets the node and PodScheduled once; a second binding is a 409', async () => {
   const pods = client.resource(kinds.pods);
   await pods.create({ metadata: { name: 'placed', namespace: 'default' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } });

@@ -17,12 +17,12 @@ import type { AddressInfo } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Pod } from 'kubernetes-types/core/v1.js';
+import type { Event, Pod } from 'kubernetes-types/core/v1.js';
 import { Client, HttpTransport, kinds } from '../src/client/index.ts';
 import { hostNames } from '../src/kubelet/index.ts';
 import { cleanupNode, imageRegistry, nodeLeftovers, nodeLeftoversSettled, uniqueNode } from './helpers/agent.ts';
 import { cleanup, kubectl, startServer, type TestServer } from './helpers/cluster.ts';
-import { until } from './helpers/until.ts';
+import { settled, until } from './helpers/until.ts';
 
 const isRoot = process.getuid?.() === 0;
 const skip = isRoot ? undefined : 'needs root: runs real containers';
@@ -189,8 +189,9 @@ describe('kubelet features: probes, sidecars, hooks, volumes, host ports, env', 
     const tcp = pod.status!.containerStatuses!.find((s) => s.name === 'tcp')!.lastState!.terminated!;
     const lived = (Date.parse(tcp.finishedAt!) - Date.parse(tcp.startedAt!)) / 1000;
     assert.ok(lived >= 3, `the tcp container lived through initialDelaySeconds 3 plus two failures (${lived} s)`);
-    const evs = (await events('probe-fail')).map((e) => `${e.reason}: ${e.message}`);
     const ip = pod.status!.podIP!;
+    const expected = [`Unhealthy: Liveness probe failed: dial tcp ${ip}:9999: connect: connection refused`, 'Unhealthy: Liveness probe failed: HTTP probe failed with statuscode: 404', 'Killing: Container tcp failed liveness probe, will be restarted'];
+    const evs = await settled(async () => (await events('probe-fail')).map((e) => `${e.reason}: ${e.message}`), (lines) => expected.every((x) => lines.includes(x)));
     assert.ok(evs.some((e) => e === `Unhealthy: Liveness probe failed: dial tcp ${ip}:9999: connect: connection refused`), evs.join('\n'));
     assert.ok(evs.some((e) => e === 'Unhealthy: Liveness probe failed: HTTP probe failed with statuscode: 404'), evs.join('\n'));
     assert.ok(evs.some((e) => e === 'Killing: Container tcp failed liveness probe, will be restarted'), evs.join('\n'));
@@ -220,8 +221,9 @@ describe('kubelet features: probes, sidecars, hooks, volumes, host ports, env', 
     await until('grpc Ready', async () => (await readyOf('grpc-probe')) === 'True', 40_000);
     assert.equal((await sh('grpc-probe', 'touch /tmp/not-serving')).code, 0);
     await until('grpc unready on NOT_SERVING', async () => (await readyOf('grpc-probe')) === 'False', 10_000);
-    const evs = (await events('grpc-probe')).map((e) => `${e.reason}: ${e.message}`);
-    assert.ok(evs.includes('Unhealthy: Readiness probe failed: service unhealthy (responded with "NOT_SERVING")'), evs.join('\n'));
+    const notServing = 'Unhealthy: Readiness probe failed: service unhealthy (responded with "NOT_SERVING")';
+    const evs = await settled(async () => (await events('grpc-probe')).map((e) => `${e.reason}: ${e.message}`), (lines) => lines.includes(notServing));
+    assert.ok(evs.includes(notServing), evs.join('\n'));
     assert.equal((await sh('grpc-probe', 'rm /tmp/not-serving')).code, 0);
     await until('grpc Ready again', async () => (await readyOf('grpc-probe')) === 'True', 10_000);
     assert.equal((await get('grpc-probe')).status!.containerStatuses![0]!.restartCount, 0, 'liveness on service "skiff" held');
@@ -255,7 +257,7 @@ describe('kubelet features: probes, sidecars, hooks, volumes, host ports, env', 
     assert.ok(side.restartCount >= 1, 'the sidecar was restarted');
     assert.equal(side.lastState?.terminated?.exitCode, 2);
     assert.equal(pod.status!.phase, 'Succeeded');
-    const evs = (await events('sidecar')).map((e) => `${e.reason}: ${e.message}`);
+    const evs = await settled(async () => (await events('sidecar')).map((e) => `${e.reason}: ${e.message}`), (lines) => lines.includes('Killing: Stopping container side'));
     assert.ok(evs.includes('Killing: Stopping container side'), evs.join('\n'));
     assert.equal(pod.status!.conditions!.find((c) => c.type === 'Ready')?.reason, 'PodCompleted');
     await deleteAndWait('sidecar');
@@ -310,7 +312,7 @@ describe('kubelet features: probes, sidecars, hooks, volumes, host ports, env', 
     const failed = await phase('hook-fail', 'Failed');
     const t = failed.status!.containerStatuses![0]!.state!.terminated!;
     assert.notEqual(t.exitCode, 0);
-    const evs = (await events('hook-fail')).map((e) => `${e.reason}: ${e.message}`);
+    const evs = await settled(async () => (await events('hook-fail')).map((e) => `${e.reason}: ${e.message}`), (lines) => lines.some((l) => l.startsWith('FailedPostStartHook: ')) && lines.some((l) => l.startsWith('Killing: ')));
     const uid = failed.metadata!.uid!;
     assert.ok(evs.includes(`FailedPostStartHook: Exec lifecycle hook ([sh -c exit 7]) for Container "c" in Pod "hook-fail_default(${uid})" failed - error: command 'sh -c exit 7' exited with 7: , message: ""`), evs.join('\n'));
     assert.ok(evs.some((e) => e.startsWith('Killing: ')), evs.join('\n'));
@@ -482,7 +484,8 @@ describe('kubelet features: probes, sidecars, hooks, volumes, host ports, env', 
     const bad = await phase('sysctl-bad', 'Failed');
     assert.equal(bad.status!.reason, 'SysctlForbidden');
     assert.equal(bad.status!.message, 'Pod was rejected: forbidden sysctl: "kernel.msgmax" not allowlisted');
-    assert.ok((await events('sysctl-bad')).some((e) => e.reason === 'SysctlForbidden' && e.type === 'Warning'));
+    const forbidden = (evs: Event[]) => evs.some((e) => e.reason === 'SysctlForbidden' && e.type === 'Warning');
+    assert.ok(forbidden(await settled(() => events('sysctl-bad'), forbidden)));
     const priv = await phase('privileged', 'Succeeded');
     const out = Object.fromEntries(priv.status!.containerStatuses!.map((c) => [c.name, c.state!.terminated!.message!.trim().split(' ')]));
     const CAP_SYS_ADMIN = 1n << 21n;

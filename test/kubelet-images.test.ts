@@ -20,7 +20,7 @@ import { buildImage, busyboxLayer, pushImage, type BuiltImage } from '../scripts
 import { cleanupNode, imageRegistry, nodeLeftovers, uniqueNode } from './helpers/agent.ts';
 import { cleanup, kubectl, startServer, type TestServer } from './helpers/cluster.ts';
 import { freePort, registryBlobPath, startProxy, startRegistry, type TestRegistry } from './helpers/registry.ts';
-import { until } from './helpers/until.ts';
+import { settled, until } from './helpers/until.ts';
 
 const isRoot = process.getuid?.() === 0;
 const skip = isRoot ? undefined : 'needs root: runs real containers';
@@ -67,7 +67,8 @@ describe('kubelet: images in pods and bad input', { skip, concurrency: true, tim
   const get = (name: string) => client.resource(kinds.pods).get('default', name);
   const create = (pod: Pod) => client.resource(kinds.pods).create(pod);
   const events = async (name: string): Promise<Event[]> => (await client.resource(kinds.events).list({ namespace: 'default', fieldSelector: `involvedObject.name=${name}` })).items;
-  const eventLines = async (name: string) => (await events(name)).map((e) => `${e.type} ${e.reason}: ${e.message}`);
+  /** A pod's events as lines, once `ready` holds for them (the kubelet writes events a moment after recording them). */
+  const eventLines = (name: string, ready: (lines: string[]) => boolean) => settled(async () => (await events(name)).map((e) => `${e.type} ${e.reason}: ${e.message}`), ready);
   const running = (name: string, timeoutMs = 30_000) => until(`${name} Running`, async () => { const p = await get(name); return p.status?.phase === 'Running' && p.status.containerStatuses?.[0]?.state?.running && p; }, timeoutMs);
   const waitingWith = (name: string, reason: string, timeoutMs = 30_000) =>
     until(`${name} waiting with ${reason}`, async () => { const p = await get(name); const w = p.status?.containerStatuses?.[0]?.state?.waiting; return w?.reason === reason && w; }, timeoutMs);
@@ -169,7 +170,7 @@ describe('kubelet: images in pods and bad input', { skip, concurrency: true, tim
     assert.equal(dig.status!.containerStatuses![0]!.image, byDigest);
     assert.equal(dig.status!.containerStatuses![0]!.imageID, byDigest);
     // Always pulls although the image is present: Pulling, then Pulled with upstream's wording.
-    const lines = await eventLines('by-tag');
+    const lines = await eventLines('by-tag', (all) => all.some((l) => l.startsWith('Normal Pulled: ')));
     assert.ok(lines.includes(`Normal Pulling: Pulling image "${bb()}"`), lines.join('\n'));
     const pulled = lines.find((l) => l.startsWith('Normal Pulled: '));
     assert.match(pulled ?? '', new RegExp(`^Normal Pulled: Successfully pulled image "${bb().replace(/[.]/g, '\\.')}" in \\d+(\\.\\d+)?m?s \\(\\d+(\\.\\d+)?m?s including waiting\\)\\. Image size: \\d+ bytes\\.$`), lines.join('\n'));
@@ -184,13 +185,13 @@ describe('kubelet: images in pods and bad input', { skip, concurrency: true, tim
     await create(podManifest('never-absent', { containers: [{ name: 'c', image: absent, imagePullPolicy: 'Never', command: ['sleep', '3600'] }] }));
     await Promise.all([running('present'), running('never-present')]);
     for (const name of ['present', 'never-present']) {
-      const lines = await eventLines(name);
+      const lines = await eventLines(name, (all) => all.some((l) => l.startsWith('Normal Started: ')));
       assert.ok(lines.includes(`Normal Pulled: Container image "${bb()}" already present on machine`), lines.join('\n'));
       assert.ok(!lines.some((l) => l.includes('Pulling')), lines.join('\n'));
     }
     const w = await waitingWith('never-absent', 'ErrImageNeverPull');
     assert.equal(w.message, `Container image "${absent}" is not present with pull policy of Never`);
-    const lines = await eventLines('never-absent');
+    const lines = await eventLines('never-absent', (all) => all.includes('Warning Failed: Error: ErrImageNeverPull'));
     assert.ok(lines.includes(`Warning ErrImageNeverPull: Container image "${absent}" is not present with pull policy of Never`), lines.join('\n'));
     assert.ok(lines.includes('Warning Failed: Error: ErrImageNeverPull'), lines.join('\n'));
     assert.equal((await get('never-absent')).status?.phase, 'Pending');
@@ -207,7 +208,7 @@ describe('kubelet: images in pods and bad input', { skip, concurrency: true, tim
     const w = await waitingWith('no-secret', 'ImagePullBackOff');
     assert.match(w.message!, new RegExp(`^Back-off pulling image "${image.replace(/[.]/g, '\\.')}": ErrImagePull: registry ${secured.host.replace(/[.]/g, '\\.')} refused access to private/busybox without credentials: HTTP 401 Unauthorized \\(UNAUTHORIZED: authentication required\\)$`));
     assert.deepEqual(await firstReasons('no-secret', 2), ['ErrImagePull', 'ImagePullBackOff']);
-    const lines = await eventLines('no-secret');
+    const lines = await eventLines('no-secret', (all) => all.includes('Warning Failed: Error: ImagePullBackOff'));
     assert.ok(lines.some((l) => l.startsWith(`Warning Failed: Failed to pull image "${image}": `) && l.includes('401 Unauthorized')), lines.join('\n'));
     assert.ok(lines.includes(`Normal BackOff: Back-off pulling image "${image}"`), lines.join('\n'));
     assert.ok(lines.includes('Warning Failed: Error: ImagePullBackOff'), lines.join('\n'));
@@ -273,7 +274,7 @@ describe('kubelet: images in pods and bad input', { skip, concurrency: true, tim
     const check = async (name: string, image: string, message: RegExp) => {
       const w = await waitingWith(name, 'ImagePullBackOff');
       assert.match(w.message!, new RegExp(`^Back-off pulling image "${image.replace(/[.]/g, '\\.')}": ErrImagePull: ${message.source}`));
-      const lines = await eventLines(name);
+      const lines = await eventLines(name, (all) => all.includes('Warning Failed: Error: ErrImagePull'));
       assert.ok(lines.some((l) => l.startsWith(`Warning Failed: Failed to pull image "${image}": `) && message.test(l)), lines.join('\n'));
       assert.ok(lines.includes('Warning Failed: Error: ErrImagePull'), lines.join('\n'));
       assert.equal((await get(name)).status?.phase, 'Pending');
@@ -298,7 +299,7 @@ describe('kubelet: images in pods and bad input', { skip, concurrency: true, tim
     assert.equal(t.exitCode, 128);
     // runc's own words (its quotes come escaped from runc's log today).
     assert.match(t.message!, /unable to start container process: exec: \\?"\/nope\\?": stat \/nope: no such file or directory/);
-    const lines = await eventLines('badcmd-once');
+    const lines = await eventLines('badcmd-once', (all) => all.some((l) => l.startsWith('Warning Failed: Error: ')));
     assert.ok(lines.some((l) => l.startsWith('Warning Failed: Error: ') && /exec: \\?"\/nope\\?": stat \/nope: no such file or directory/.test(l)), lines.join('\n'));
     // restartPolicy Always: waits to be restarted, the failed attempt in lastState.
     const w = await waitingWith('badcmd', 'CrashLoopBackOff');

@@ -16,7 +16,7 @@ import { Client, HttpTransport, kinds } from '../src/client/index.ts';
 import { hostNames } from '../src/kubelet/index.ts';
 import { cleanupNode, imageRegistry, nodeLeftovers, nodeLeftoversSettled, uniqueNode } from './helpers/agent.ts';
 import { cleanup, kubectl, startServer, type TestServer } from './helpers/cluster.ts';
-import { until } from './helpers/until.ts';
+import { settled, until } from './helpers/until.ts';
 
 const isRoot = process.getuid?.() === 0;
 const skip = isRoot ? undefined : 'needs root: runs real containers';
@@ -85,8 +85,10 @@ describe('kubelet: pods in real containers', { skip, concurrency: true, timeout:
     for (const type of ['PodScheduled', 'Initialized', 'ContainersReady', 'Ready', 'PodReadyToStartContainers']) {
       assert.equal(pod.status!.conditions!.find((c) => c.type === type)?.status, 'True', type);
     }
-    const reasons = (await events('web')).map((e) => e.reason);
-    for (const r of ['Pulling', 'Pulled', 'Created', 'Started']) assert.ok(reasons.includes(r), `event ${r} in ${reasons}`);
+    // The kubelet writes its events a moment after it records them (a pause in recording).
+    const starting = ['Pulling', 'Pulled', 'Created', 'Started'];
+    const reasons = (await settled(() => events('web'), (evs) => starting.every((r) => evs.some((e) => e.reason === r)))).map((e) => e.reason);
+    for (const r of starting) assert.ok(reasons.includes(r), `event ${r} in ${reasons}`);
     const n = await client.resource(kinds.nodes).get(undefined, node.nodeName);
     assert.equal(n.status!.capacity!.pods, '110');
     assert.ok(Number(n.status!.capacity!.cpu) >= 1);
@@ -124,7 +126,7 @@ describe('kubelet: pods in real containers', { skip, concurrency: true, timeout:
     }));
     const pod = await until('live restarted', async () => { const p = await get('live'); return (p.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1 && p; }, 40_000);
     assert.ok(pod.status!.containerStatuses![0]!.lastState?.terminated, 'lastState terminated');
-    const evs = await events('live');
+    const evs = await settled(() => events('live'), (all) => all.some((e) => e.reason === 'Unhealthy') && all.some((e) => e.reason === 'Killing'));
     assert.ok(evs.some((e) => e.reason === 'Unhealthy' && /^Liveness probe failed: /.test(e.message ?? '')), JSON.stringify(evs.map((e) => [e.reason, e.message])));
     assert.ok(evs.some((e) => e.reason === 'Killing' && /failed liveness probe, will be restarted/.test(e.message ?? '')));
     await deleteAndWait('live');
@@ -179,7 +181,7 @@ describe('kubelet: pods in real containers', { skip, concurrency: true, timeout:
     assert.ok(gaps[0]! >= 9 && gaps[0]! <= 13, `second restart after ~10 s (${gaps})`);
     assert.ok(gaps[1]! >= 19 && gaps[1]! <= 23, `third restart after ~20 s (${gaps})`);
     assert.match(seenBackoff, /^back-off \d+s restarting failed container=c pod=crash_default\(/);
-    assert.ok((await events('crash')).some((e) => e.reason === 'BackOff'));
+    assert.ok((await settled(() => events('crash'), (evs) => evs.some((e) => e.reason === 'BackOff'))).some((e) => e.reason === 'BackOff'));
     // Only the latest two instances are kept (lastState, logs --previous); an older one goes with its log file.
     const logsRoot = join(server.dataDir, 'agent', 'logs');
     const logDir = join(logsRoot, (await readdir(logsRoot)).find((d) => d.startsWith('default_crash_'))!, 'c');

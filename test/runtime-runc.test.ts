@@ -57,6 +57,10 @@ function setupFor(runtimePath: string) {
       .filter((l) => / - cgroup2? /.test(l)).map((l) => join(l.split(' ')[4]!, cgroupRoot));
     return {
       newRuntime: () => new RuncRuntime({ stateDir, runtimePath, runtimeRoot, network, cgroupRoot }),
+      newRuntimeWithFailingNetwork: () => new RuncRuntime({
+        stateDir: join(dir, 'state-failing'), runtimePath, runtimeRoot: join(dir, 'runtime-root-failing'), cgroupRoot,
+        network: { ...network, name: `${name}-failing`, plugins: [{ type: 'skiff-no-such-plugin' }] },
+      }),
       layers: [layer],
       logDir: join(dir, 'logs'),
       hostAddress: `10.88.${octet}.1`,

@@ -7,7 +7,9 @@
  *   minutes — are folded into one whose message starts "(combined from similar events): ";
  * - a spam filter lets each source send a burst of 25 events about one object, then one per
  *   five minutes (a 10,000-replica ReplicaSet does not write 10,000 `SuccessfulCreate` events).
- * Recording never throws and never blocks the caller: events are best effort.
+ * Recording never throws and never blocks the caller: events are best effort. With `delayMs`,
+ * writes also wait for a pause in recording (see the option), so that they do not compete with
+ * the work the events describe.
  */
 import type { Event } from 'kubernetes-types/core/v1.js';
 import type { Client } from './client.ts';
@@ -26,6 +28,18 @@ export interface EventRecorderOptions {
   cacheSize?: number;
   /** The clock. Default `() => new Date()`. */
   now?: () => Date;
+  /**
+   * Hold writes until no event was recorded for this long, and at most ten times as long;
+   * `flush()` writes at once. Timestamps are those of recording. Default 0: write at once.
+   */
+  delayMs?: number;
+}
+
+/** Writes held back by `delayMs` wait for this, opened after the pause. */
+interface Gate {
+  promise: Promise<void>;
+  open(): void;
+  since: number;
 }
 
 interface Seen {
@@ -53,6 +67,8 @@ export class EventRecorder {
   readonly #chains = new Map<string, Promise<void>>();
   /** Writes in flight, so tests and shutdown can wait for them. */
   readonly #pending = new Set<Promise<void>>();
+  #gate: Gate | undefined;
+  #gateTimer: NodeJS.Timeout | undefined;
 
   constructor(client: Client, options: EventRecorderOptions) {
     this.#client = client;
@@ -81,7 +97,8 @@ export class EventRecorder {
     }
     this.#trim(this.#similar);
     const previous = this.#chains.get(key) ?? Promise.resolve();
-    const write = previous.then(() => this.#write(key, object, type, reason, message, now)).catch(() => undefined);
+    const held = this.#hold();
+    const write = previous.then(() => held).then(() => this.#write(key, object, type, reason, message, now)).catch(() => undefined);
     this.#chains.set(key, write);
     this.#pending.add(write);
     void write.finally(() => {
@@ -111,8 +128,31 @@ export class EventRecorder {
     while (map.size > limit) map.delete(map.keys().next().value!);
   }
 
-  /** Resolves when every event recorded so far has been written (or failed). */
+  /** What a write waits for under `delayMs`: each event pushes the gate's opening back. */
+  #hold(): Promise<void> | undefined {
+    const delay = this.#options.delayMs ?? 0;
+    if (delay <= 0) return undefined;
+    const now = performance.now();
+    if (!this.#gate) {
+      let open!: () => void;
+      const promise = new Promise<void>((resolve) => (open = resolve));
+      this.#gate = { promise, open, since: now };
+    }
+    const gate = this.#gate;
+    clearTimeout(this.#gateTimer);
+    this.#gateTimer = setTimeout(() => this.#openGate(), Math.max(0, Math.min(delay, gate.since + 10 * delay - now)));
+    return gate.promise;
+  }
+
+  #openGate(): void {
+    clearTimeout(this.#gateTimer);
+    this.#gate?.open();
+    this.#gate = undefined;
+  }
+
+  /** Resolves when every event recorded so far has been written (or failed); held ones go at once. */
   async flush(): Promise<void> {
+    this.#openGate();
     await Promise.all([...this.#pending]);
   }
 

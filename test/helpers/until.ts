@@ -19,3 +19,17 @@ export async function until<T>(what: string, fn: () => Promise<T | undefined | f
     await new Promise((r) => setTimeout(r, 150));
   }
 }
+
+/**
+ * Calls `fn` until `ready` holds for its value (every 150 ms, `timeoutMs` at most) and returns
+ * the last value either way, so the caller's own asserts say what is missing. For what is
+ * written a moment after the state a test waited for: the kubelet's events, for one.
+ */
+export async function settled<T>(fn: () => Promise<T>, ready: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn();
+    if (ready(value) || Date.now() > deadline) return value;
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}

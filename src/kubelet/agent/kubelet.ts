@@ -106,6 +106,16 @@ function goDuration(ms: number): string {
   return minutes > 0 ? `${minutes}m${seconds}s` : `${seconds}s`;
 }
 
+/** A new sandbox whose cgroup and network are being set up; see `Kubelet.#pendingSandbox`. */
+interface PendingSandbox {
+  ready(): Promise<boolean>;
+}
+
+/** Whether a container's environment takes the pod's IP (downward API `status.podIP(s)`). */
+function usesPodIps(c: Container): boolean {
+  return (c.env ?? []).some((e) => e.valueFrom?.fieldRef?.fieldPath === 'status.podIP' || e.valueFrom?.fieldRef?.fieldPath === 'status.podIPs');
+}
+
 function podRef(pod: Pod): Pod {
   return { apiVersion: 'v1', kind: 'Pod', metadata: pod.metadata };
 }
@@ -141,7 +151,9 @@ export class Kubelet {
     this.#images = options.images;
     this.#pullBackoff = new Backoff(options.imagePullBackoff);
     this.#log = options.log ?? ((l) => console.error(l));
-    this.#events = new EventRecorder(this.#client, { component: 'kubelet', host: options.nodeName });
+    // Held until a pause in recording (at most 1 s): a pod's Pulled, Created and Started events
+    // are written after it runs, not while its container starts (that cost a single start ~5 ms).
+    this.#events = new EventRecorder(this.#client, { component: 'kubelet', host: options.nodeName, delayMs: 100 });
     this.#status = new StatusManager({ client: this.#client, log: this.#log });
     this.#workers = new PodWorkers({
       sync: (uid) => this.#sync(uid),
@@ -234,6 +246,7 @@ export class Kubelet {
     this.#unsubscribe?.();
     await this.#workers.stop();
     await this.#status.flush();
+    await this.#events.flush();
   }
 
   /** Waits until queued status writes are done (tests). */
@@ -371,12 +384,15 @@ export class Kubelet {
       await this.#publish(state, rt, actions.backoff);
       return;
     }
+    // A new sandbox's cgroup and network come up while its first containers are prepared.
+    let pending: PendingSandbox = { ready: async () => true };
     if (actions.createSandbox) {
       const id = await this.#createSandbox(state, actions.sandboxAttempt);
       if (!id) {
         await this.#publish(state, rt, actions.backoff);
         return;
       }
+      pending = this.#pendingSandbox(state, id);
       rt = await this.#runtimePod(state);
       // Older sandboxes of the pod are of no use now.
       for (const old of rt.sandboxes) {
@@ -394,9 +410,15 @@ export class Kubelet {
     for (const name of toStart) {
       const c = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].find((x) => x.name === name);
       if (!c || !rt.sandbox) continue;
-      await this.#startContainer(state, c, rt);
+      await this.#startContainer(state, c, rt, pending);
     }
-    if (toStart.length) rt = await this.#runtimePod(state);
+    const sandboxReady = await pending.ready();
+    if (toStart.length || actions.createSandbox) rt = await this.#runtimePod(state);
+    if (!sandboxReady) {
+      // The next sync finds the sandbox not ready and makes a new one.
+      await this.#publish(state, rt, actions.backoff);
+      return;
+    }
     for (const [name, ms] of actions.backoff) {
       const c = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].find((x) => x.name === name)!;
       this.#events.event(podRef(pod), 'Warning', 'BackOff', `Back-off restarting failed container ${c.name} in pod ${pod.metadata?.name}_${pod.metadata?.namespace}(${uid})`);
@@ -500,6 +522,26 @@ export class Kubelet {
     return out;
   }
 
+  /**
+   * A sandbox just made, whose cgroup and network are set up while its first containers are
+   * prepared (when the runtime splits `runPodSandbox`): `ready()` waits for that, once, and says
+   * whether it worked. If not, the pod gets the event a failed `runPodSandbox` gives, and a new
+   * sync after 5 s.
+   */
+  #pendingSandbox(state: PodState, id: string): PendingSandbox {
+    let outcome: Promise<boolean> | undefined;
+    return {
+      ready: () => (outcome ??= (this.#runtime.podSandboxReady?.(id) ?? Promise.resolve()).then(
+        () => true,
+        (error: Error) => {
+          this.#events.event(podRef(state.pod), 'Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${error.message}`);
+          this.#workers.enqueueAfter(state.uid, 5000);
+          return false;
+        },
+      )),
+    };
+  }
+
   async #createSandbox(state: PodState, attempt: number): Promise<string | undefined> {
     const pod = state.pod;
     const qos = podQosClass(pod);
@@ -521,7 +563,7 @@ export class Kubelet {
       labels: { [LABEL_UID]: state.uid, 'io.kubernetes.pod.name': pod.metadata!.name!, 'io.kubernetes.pod.namespace': pod.metadata!.namespace! },
     };
     try {
-      const id = await this.#runtime.runPodSandbox(config);
+      const id = this.#runtime.createPodSandbox ? await this.#runtime.createPodSandbox(config) : await this.#runtime.runPodSandbox(config);
       state.sandboxIds.add(id);
       this.#sandboxOwner.set(id, state.uid);
       return id;
@@ -622,13 +664,18 @@ export class Kubelet {
     return join(this.#o.rootDir, 'logs', `${pod.metadata!.namespace}_${pod.metadata!.name}_${pod.metadata!.uid}`, name, `${attempt}.log`);
   }
 
-  async #startContainer(state: PodState, c: Container, rt: RuntimePod): Promise<void> {
+  async #startContainer(state: PodState, c: Container, rt: RuntimePod, pending: PendingSandbox): Promise<void> {
     const pod = state.pod;
     const sandbox = rt.sandbox!;
     const previous = latestByName(rt.containers).get(c.name);
     const attempt = previous ? previous.attempt + 1 : 0;
     const image = await this.#ensureImage(state, c);
     if (!image) return;
+    if (usesPodIps(c)) {
+      // Its environment names the pod's IP: the network must be up first.
+      if (!(await pending.ready())) return;
+      rt = await this.#runtimePod(state);
+    }
     let config: ContainerConfig;
     try {
       config = await this.#containerConfig(state, c, image, attempt, rt);
@@ -654,6 +701,7 @@ export class Kubelet {
     this.#indexContainer(sandbox.id, id);
     state.waiting.delete(c.name);
     this.#events.event(podRef(pod), 'Normal', 'Created', `Created container ${c.name}`);
+    if (!(await pending.ready())) return;
     try {
       await this.#runtime.startContainer(id);
     } catch (error) {

@@ -339,6 +339,16 @@ export interface ContainerRuntime {
   version(): Promise<RuntimeVersion>;
 
   runPodSandbox(config: SandboxConfig): Promise<string>;
+  /**
+   * (Optional, with `podSandboxReady`.) `runPodSandbox` in two halves, so that a pod's
+   * containers are prepared while the rest of its sandbox is set up: this returns once the
+   * namespaces exist; the sandbox reports `ready` (without IPs) and takes containers, which start
+   * once the pod cgroup and network are up. `podSandboxReady` resolves then (the sandbox reports
+   * its IPs), or rejects with the error; the sandbox is then `notready`, and stopping and
+   * removing it clean up as usual.
+   */
+  createPodSandbox?(config: SandboxConfig): Promise<string>;
+  podSandboxReady?(id: string): Promise<void>;
   podSandboxStatus(id: string): Promise<SandboxStatus>;
   stopPodSandbox(id: string): Promise<void>;
   removePodSandbox(id: string): Promise<void>;

@@ -24,6 +24,8 @@ export interface RuntimeSuiteEnv {
   hostAddress: string;
   /** A free hostPort for the hostPort test. */
   hostPort: number;
+  /** (Optional.) A runtime like `newRuntime`'s whose pod network always fails (a missing CNI plugin), over a state directory of its own. */
+  newRuntimeWithFailingNetwork?(): ContainerRuntime;
   /** What the runtime left behind (runtime containers, mounts, veths, cgroups); empty when clean. */
   leftovers(): Promise<string[]>;
   /** Removes whatever the test created outside the runtime (bridge, dirs, cgroup root). */
@@ -93,6 +95,43 @@ export function runRuntimeSuite(options: RuntimeSuiteOptions): void {
         await rt.close();
       } finally {
         await env.teardown();
+      }
+    });
+
+    test('createPodSandbox: a container is created while the network comes up, and starts once it is up with the pod IP in /etc/hosts', async (t) => {
+      if (!rt.createPodSandbox || !rt.podSandboxReady) return t.skip('the runtime has no two-step sandbox');
+      const sb = await rt.createPodSandbox(pod());
+      const early = await rt.podSandboxStatus(sb);
+      assert.equal(early.state, 'ready', 'takes containers at once');
+      assert.deepEqual(early.ips, [], 'no IP before the network is up');
+      const id = await rt.createContainer(sb, ctr('early', ['sleep', '1000']));
+      await rt.startContainer(id);
+      await rt.podSandboxReady(sb);
+      const status = await rt.podSandboxStatus(sb);
+      assert.equal(status.ips.length, 1);
+      const hosts = await rt.execSync(id, ['cat', '/etc/hosts'], 5000);
+      assert.match(hosts.stdout.toString(), new RegExp(`${status.ips[0]!.replace(/\./g, '\\.')}\\s+pod-${n}`));
+      await rt.removePodSandbox(sb);
+    });
+
+    test('a pod network that fails: the sandbox turns not ready, its container never starts, and removal leaves nothing', async (t) => {
+      if (!env.newRuntimeWithFailingNetwork) return t.skip('the environment has no failing network');
+      const broken = env.newRuntimeWithFailingNetwork();
+      try {
+        const sb = await broken.createPodSandbox!(pod());
+        const id = await broken.createContainer(sb, ctr('never', ['sleep', '1000']));
+        await assert.rejects(broken.podSandboxReady!(sb), /skiff-no-such-plugin/);
+        assert.equal((await broken.podSandboxStatus(sb)).state, 'notready');
+        await assert.rejects(broken.startContainer(id), /skiff-no-such-plugin/);
+        assert.equal((await broken.containerStatus(id)).state, 'created');
+        await assert.rejects(broken.createContainer(sb, ctr('later', ['true'])), { name: 'InvalidStateError' });
+        await broken.removePodSandbox(sb);
+        await assert.rejects(broken.podSandboxStatus(sb), { name: 'NotFoundError' });
+        // In one step the runtime undoes everything before it throws.
+        await assert.rejects(broken.runPodSandbox(pod()), /skiff-no-such-plugin/);
+        assert.deepEqual(await broken.listPodSandboxes(), []);
+      } finally {
+        await broken.close();
       }
     });
 

@@ -23,7 +23,7 @@ import { reopenShimLog } from './log-reopen.ts';
 import { buildSpec } from './oci-spec.ts';
 import { mountOverlay, unmountAll } from './kernel.ts';
 import { runtimeCommand } from './runtime-command.ts';
-import { createNamespaces, destroyNamespaces, sandboxPaths, writeNetworkFiles } from './sandbox.ts';
+import { createNamespaces, destroyNamespaces, sandboxPaths, type SandboxPaths, writeNetworkFiles } from './sandbox.ts';
 import { PRCTL_SYSCALL, SHIM_SOURCE } from './shim.ts';
 import { containerUsage, sandboxUsage } from './stats.ts';
 
@@ -54,6 +54,12 @@ interface SandboxRecord {
   state: 'ready' | 'notready';
   ips: string[];
   cgroupPath: string;
+}
+
+/** The second half of a sandbox's set-up, under way; `failed` once it could not be done. */
+interface PendingSetUp {
+  done: Promise<void>;
+  failed?: Error;
 }
 
 interface ContainerRecord {
@@ -106,6 +112,8 @@ export class RuncRuntime implements ContainerRuntime {
   readonly #exitsHeard = new Set<string>();
   #watcher: FSWatcher | null = null;
   #ready: Promise<void>;
+  /** Sandboxes whose cgroup and network are being set up, or failed to be (see {@link createPodSandbox}). */
+  readonly #settingUp = new Map<string, PendingSetUp>();
 
   constructor(options: RuncRuntimeOptions) {
     this.#stateDir = options.stateDir;
@@ -297,6 +305,23 @@ export class RuncRuntime implements ContainerRuntime {
   // ---- sandboxes ---------------------------------------------------------------------------
 
   async runPodSandbox(config: SandboxConfig): Promise<string> {
+    const id = await this.createPodSandbox(config);
+    try {
+      await this.podSandboxReady(id);
+    } catch (error) {
+      await this.removePodSandbox(id).catch(() => {});
+      throw error;
+    }
+    return id;
+  }
+
+  /**
+   * The first half of {@link runPodSandbox}: returns once the namespaces and the hosts,
+   * resolv.conf and hostname files exist, while the pod cgroup and network (CNI ADD) are still
+   * being set up; {@link podSandboxReady} tells when they are. Containers may be created
+   * meanwhile — their root file system and spec take about as long — and start after.
+   */
+  async createPodSandbox(config: SandboxConfig): Promise<string> {
     await this.#ready;
     if (!config.hostNetwork && !this.#cni) throw new TypeError('runPodSandbox: no pod network configured (options.network) for a pod without hostNetwork');
     const id = newId();
@@ -307,23 +332,53 @@ export class RuncRuntime implements ContainerRuntime {
     try {
       // The network namespace comes with its loopback interface up (kernel.ts).
       await createNamespaces(paths, config);
-      // Independent steps run at once: the pod cgroup does not need the pod network.
-      const steps = await Promise.allSettled([
-        config.hostNetwork ? undefined : this.#cni!.add(id, paths.netns, config.portMappings),
-        createPodCgroup(this.#cgroups, rec.cgroupPath, config.resources, config.qosClass),
-      ]);
-      const failed = steps.find((s) => s.status === 'rejected');
-      if (failed) throw failed.reason;
-      const result = (steps[0] as PromiseFulfilledResult<Awaited<ReturnType<CniNetwork['add']>> | undefined>).value;
-      if (result) rec.ips = (result.ips ?? []).map((ip) => ip.address.split('/')[0]!);
-      await writeNetworkFiles(paths, config, rec.ips);
-      rec.state = 'ready';
-      await this.#saveSandbox(rec);
-      return id;
+      // The files exist before any container's spec names them; the pod IP joins hosts later.
+      await writeNetworkFiles(paths, config, []);
     } catch (err) {
       await this.#teardownSandbox(rec).catch(() => {});
       await rm(paths.dir, { recursive: true, force: true });
       throw err;
+    }
+    const setUp: PendingSetUp = { done: this.#finishSetUp(rec, paths) };
+    setUp.done.then(() => this.#settingUp.delete(id), (error: Error) => (setUp.failed = error));
+    this.#settingUp.set(id, setUp);
+    return id;
+  }
+
+  /**
+   * Resolves once the sandbox's cgroup and network are up (it then reports its IPs); rejects with
+   * the error of either, after which the sandbox is not ready and only stop and remove are left.
+   */
+  async podSandboxReady(id: string): Promise<void> {
+    const pending = this.#settingUp.get(id);
+    if (pending) return pending.done;
+    const rec = await this.#sandbox(id);
+    if (rec.state !== 'ready') throw new InvalidStateError(`sandbox "${id}" is not ready`);
+  }
+
+  /**
+   * The sandbox's pod cgroup (with its limits) and, at once, its network: CNI ADD (none on the
+   * host's network), then the pod IP into hosts. Then the record says ready.
+   */
+  async #finishSetUp(rec: SandboxRecord, paths: SandboxPaths): Promise<void> {
+    const { id, config } = rec;
+    const network = async () => {
+      if (config.hostNetwork) return;
+      const result = await this.#cni!.add(id, paths.netns, config.portMappings);
+      rec.ips = (result.ips ?? []).map((ip) => ip.address.split('/')[0]!);
+      // Rewritten in place: a container's bind mount of the file would keep its inode.
+      if (rec.ips.length > 0) await writeNetworkFiles(paths, config, rec.ips);
+    };
+    try {
+      const steps = await Promise.allSettled([network(), createPodCgroup(this.#cgroups, rec.cgroupPath, config.resources, config.qosClass)]);
+      const failed = steps.find((step) => step.status === 'rejected');
+      if (failed) throw failed.reason;
+      rec.state = 'ready';
+      await this.#saveSandbox(rec);
+    } catch (error) {
+      // What CNI made of the network goes; the namespaces stay until the sandbox is removed.
+      if (!config.hostNetwork) await this.#cni!.del(id, paths.netns).catch(() => {});
+      throw error;
     }
   }
 
@@ -337,10 +392,12 @@ export class RuncRuntime implements ContainerRuntime {
     await this.#ready;
     const rec = await this.#sandbox(id);
     const paths = sandboxPaths(this.#sandboxDir(id));
+    const setUp = this.#settingUp.get(id);
     return {
       id,
       config: rec.config,
-      state: rec.state,
+      // Ready while its network is still being set up: containers may be created in it.
+      state: rec.state === 'ready' || (setUp !== undefined && setUp.failed === undefined) ? 'ready' : 'notready',
       createdAt: rec.createdAt,
       ips: rec.state === 'ready' ? rec.ips : [],
       netnsPath: rec.config.hostNetwork ? '/proc/1/ns/net' : paths.netns,
@@ -353,6 +410,7 @@ export class RuncRuntime implements ContainerRuntime {
   async stopPodSandbox(id: string): Promise<void> {
     await this.#ready;
     let rec: SandboxRecord;
+    await this.#settingUp.get(id)?.done.catch(() => {});
     try {
       rec = await this.#sandbox(id);
     } catch {
@@ -372,6 +430,8 @@ export class RuncRuntime implements ContainerRuntime {
   async removePodSandbox(id: string): Promise<void> {
     await this.#ready;
     let rec: SandboxRecord;
+    await this.#settingUp.get(id)?.done.catch(() => {});
+    this.#settingUp.delete(id);
     try {
       rec = await this.#sandbox(id);
     } catch {
@@ -405,7 +465,8 @@ export class RuncRuntime implements ContainerRuntime {
   async createContainer(sandboxId: string, config: ContainerConfig): Promise<string> {
     await this.#ready;
     const sandbox = await this.#sandbox(sandboxId);
-    if (sandbox.state !== 'ready') throw new InvalidStateError(`Cannot create container "${config.name}": sandbox "${sandboxId}" is not ready`);
+    const setUp = this.#settingUp.get(sandboxId);
+    if (sandbox.state !== 'ready' && (setUp === undefined || setUp.failed !== undefined)) throw new InvalidStateError(`Cannot create container "${config.name}": sandbox "${sandboxId}" is not ready`);
     if (config.layers.length === 0) throw new TypeError(`container "${config.name}": no image layers`);
     const id = newId();
     const dir = this.#containerDir(id);
@@ -449,6 +510,8 @@ export class RuncRuntime implements ContainerRuntime {
     await this.#locked(id, async () => {
       const rec = await this.#container(id);
       if (rec.startedAt !== undefined || rec.exit) throw new InvalidStateError(`Cannot start container "${id}": already started`);
+      // A container created while its sandbox was being set up starts once it is.
+      await this.#settingUp.get(rec.sandboxId)?.done;
       const dir = this.#containerDir(id);
       const args = [
         String(PRCTL_SYSCALL[process.arch] ?? 157), this.#runtime, this.#root, id, dir, rec.config.logPath, this.#exitFile(id),

@@ -14,7 +14,7 @@ import { StatusError } from './errors.ts';
 import type { Duplex } from 'node:stream';
 import type { Node, Pod, ServiceAccount } from 'kubernetes-types/core/v1.js';
 import { Metrics } from './metrics.ts';
-import { decode, ObjectStore } from './object-store.ts';
+import { ObjectStore } from './object-store.ts';
 import { ResourceRegistry } from './registry.ts';
 import type { KubeObject } from './resource.ts';
 import { Compactor } from './compactor.ts';
@@ -23,7 +23,7 @@ import { CrdController } from './crd-controller.ts';
 import { forbidden } from './errors.ts';
 import { reviewerFor } from './reviews.ts';
 import { ServiceAllocator } from './service-allocator.ts';
-import { WatchCache } from './watch-cache.ts';
+import { everything, WatchCache } from './watch-cache.ts';
 
 /** Options of {@link ApiServer}. */
 export interface ApiServerOptions {
@@ -89,11 +89,11 @@ export class ApiServer {
       }),
       ...reviewKinds.map((def) => ({ ...def, review: reviewerFor(def.kind) })),
     ]);
-    this.#cache = new WatchCache(options.backend, '/registry/', { decode });
+    this.#cache = new WatchCache(options.backend, '/registry/');
     this.#compactor = new Compactor(options.backend);
     this.#services = new ServiceAllocator({
       serviceCidr: options.serviceCidr ?? '10.43.0.0/16',
-      services: () => this.#cache.list('/registry/core/services/', '/registry/core/services/', () => true).map((c) => c.object),
+      services: () => this.#cache.list('/registry/core/services/', '/registry/core/services/', everything).map((c) => c.object),
     });
     this.#store = new ObjectStore(options.backend, this.#cache, {
       ...(options.now ? { now: options.now } : {}),

@@ -11,7 +11,7 @@
 import { resourceDefsFromCrd } from './crd/index.ts';
 import type { ResourceRegistry } from './registry.ts';
 import type { KubeObject, ResourceDef } from './resource.ts';
-import type { CachedObject, CacheEventType, WatchCache } from './watch-cache.ts';
+import { type CachedObject, type CacheEventType, everything, type WatchCache } from './watch-cache.ts';
 import { processQueue, WorkQueue, type Transport } from '../client/index.ts';
 
 const PREFIX = '/registry/apiextensions.k8s.io/customresourcedefinitions/';
@@ -42,7 +42,7 @@ export class CrdController {
 
   /** Serves every CRD already stored, then follows changes. */
   start(): void {
-    this.#stopWatch = this.#cache.watch(PREFIX, PREFIX, undefined, () => true, {
+    this.#stopWatch = this.#cache.watch(PREFIX, PREFIX, undefined, everything, {
       event: (type: CacheEventType, cached: CachedObject) => this.#observe(type, cached.object as Crd),
       end: () => undefined,
     });

@@ -11,7 +11,7 @@ import { rfc3339 } from './object-store.ts';
 import type { ResourceRegistry } from './registry.ts';
 import type { KubeObject, ResourceDef } from './resource.ts';
 import { labelSelectorFromObject } from './selectors/index.ts';
-import { CachedObject } from './watch-cache.ts';
+import { CachedObject, everything } from './watch-cache.ts';
 
 interface Budget extends KubeObject {
   spec?: { selector?: { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] } };
@@ -61,7 +61,7 @@ const EVICTION_ATTEMPTS = 20;
 async function spendDisruption(store: ObjectStore, budgets: ResourceDef | undefined, pod: KubeObject, namespace: string, name: string, now: () => Date): Promise<void> {
   const matching: Budget[] = [];
   if (budgets) {
-    const page = await store.list(budgets, namespace, { filter: () => true, limit: 0, continueToken: '', resourceVersion: '' });
+    const page = await store.list(budgets, namespace, { filter: everything, limit: 0, continueToken: '', resourceVersion: '' });
     for (const item of page.items) {
       const budget = (item instanceof CachedObject ? item.object : item) as Budget;
       const selector = budget.spec?.selector;

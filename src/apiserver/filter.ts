@@ -5,9 +5,7 @@
 import { badRequest } from './errors.ts';
 import type { KubeObject, ResourceDef } from './resource.ts';
 import { fieldsMatch, parseFieldSelector, parseLabelSelector, SelectorError } from './selectors/index.ts';
-import type { ObjectFilter } from './watch-cache.ts';
-
-const everything: ObjectFilter = () => true;
+import { everything, type ObjectFilter } from './watch-cache.ts';
 
 /** The filter for a list or watch of `def`. */
 export function buildFilter(def: ResourceDef, labelSelector: string, fieldSelector: string): ObjectFilter {

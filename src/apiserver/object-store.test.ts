@@ -64,7 +64,7 @@ describe('object store', () => {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'skiff-objstore-'));
     backend = await openBackend('', { dataDir: dir });
-    cache = new WatchCache(backend, '/registry/', { decode });
+    cache = new WatchCache(backend, '/registry/');
     await cache.start();
     store = new ObjectStore(backend, cache);
     await store.create(namespaces, undefined, { metadata: { name: 'ns1' } });

@@ -375,7 +375,7 @@ export class ObjectStore {
       let current: KubeObject;
       let modRevision: number;
       if (cached) {
-        current = clone(cached.object);
+        current = cached.copy();
         modRevision = cached.revision;
       } else {
         const { kv } = await this.#backend.get(key);

@@ -4,8 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openBackend, type Backend, type WatchOptions } from '../storage/index.ts';
-import { decode } from './object-store.ts';
-import { CompactedWindowError, WatchCache, type CacheEventType } from './watch-cache.ts';
+import { CachedObject, CompactedWindowError, WatchCache, withResourceVersion, type CacheEventType } from './watch-cache.ts';
 
 const PODS = '/registry/core/pods/';
 const value = (name: string, labels: Record<string, string> = {}) => JSON.stringify({ metadata: { name, namespace: 'a', labels } });
@@ -48,7 +47,7 @@ describe('watch cache', () => {
   });
 
   it('fans one store watch out to a thousand watchers, in order', async () => {
-    const cache = new WatchCache(backend, '/registry/', { decode });
+    const cache = new WatchCache(backend, '/registry/');
     await cache.start();
     const watchers = Array.from({ length: 1000 }, () => recorder());
     const stops = watchers.map((w) => cache.watch(PODS, `${PODS}a/`, cache.revision, () => true, w.sink));
@@ -63,7 +62,7 @@ describe('watch cache', () => {
   });
 
   it('sends initial state, resumes from a revision, and translates filter changes', async () => {
-    const cache = new WatchCache(backend, '/registry/', { decode });
+    const cache = new WatchCache(backend, '/registry/');
     await cache.start();
     const initial = recorder();
     cache.watch(PODS, `${PODS}a/`, undefined, (o) => o.metadata?.name === 'p1', initial.sink);
@@ -89,7 +88,7 @@ describe('watch cache', () => {
   });
 
   it('answers a revision older than its window with CompactedWindowError', async () => {
-    const cache = new WatchCache(backend, '/registry/', { decode, windowSize: 10 });
+    const cache = new WatchCache(backend, '/registry/', { windowSize: 10 });
     await cache.start();
     const start = cache.revision;
     for (let i = 0; i < 30; i++) await backend.create(`${PODS}a/w${i}`, value(`w${i}`));
@@ -99,5 +98,56 @@ describe('watch cache', () => {
     cache.watch(PODS, PODS, cache.revision - 2, () => true, recent.sink);
     assert.deepEqual(recent.events.map((e) => e.name), ['w28', 'w29']);
     cache.stop();
+  });
+});
+
+describe('cached objects', () => {
+  it('put the resourceVersion first into the top-level metadata, as decoding and encoding would', () => {
+    const cases: unknown[] = [
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', labels: { 'x"}': '{"metadata":{' } }, data: { k: '"metadata":{' } },
+      // A nested metadata before the top-level one (a template first in the body).
+      { spec: { template: { metadata: { name: 't' } } }, metadata: { name: 'b' } },
+      { metadata: {} },
+      { kind: 'X', list: [{ metadata: { name: 'in-array' } }], metadata: { name: 'c' } },
+      // Not insertable: another resourceVersion (an Event's involvedObject), or no metadata object.
+      { kind: 'Event', metadata: { name: 'e' }, involvedObject: { name: 'p', resourceVersion: '7' } },
+      { kind: 'Bare' },
+      { metadata: 'odd' },
+    ];
+    for (const object of cases) {
+      const stored = JSON.stringify(object);
+      const expected = JSON.parse(stored) as { metadata?: Record<string, unknown> };
+      if (typeof expected.metadata === 'object') expected.metadata.resourceVersion = '42';
+      else if (expected.metadata === undefined) expected.metadata = { resourceVersion: '42' };
+      if (typeof (JSON.parse(stored) as { metadata?: unknown }).metadata === 'string') {
+        // A metadata that is no object cannot take one: the text is decoded, and setting fails loudly.
+        assert.throws(() => withResourceVersion(stored, '42'));
+        continue;
+      }
+      assert.deepEqual(JSON.parse(withResourceVersion(stored, '42')), expected, stored);
+    }
+  });
+
+  it('decode only when asked, once, and hand out copies of their own to change', () => {
+    const stored = JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a' }, data: { k: 'v' } });
+    const cached = new CachedObject('/registry/core/configmaps/ns/a', stored, 9);
+    assert.equal(cached.json, '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"resourceVersion":"9","name":"a"},"data":{"k":"v"}}');
+    assert.equal(cached.object, cached.object, 'decoded once');
+    assert.equal(cached.object.metadata?.resourceVersion, '9');
+    const mine = cached.copy();
+    assert.notEqual(mine, cached.object);
+    mine.metadata!.name = 'changed';
+    assert.equal(cached.object.metadata?.name, 'a');
+    assert.equal(JSON.parse(cached.line('ADDED').toString()).object.metadata.resourceVersion, '9');
+  });
+
+  it('decode their metadata apart from the rest, for metadata-only watchers', () => {
+    const object = { apiVersion: 'v1', kind: 'ConfigMap', data: { k: '{"x":"}"}' }, metadata: { name: 'm', ownerReferences: [{ uid: 'u', name: 'o', kind: 'K', apiVersion: 'v1' }] } };
+    const cached = new CachedObject('/registry/core/configmaps/ns/m', JSON.stringify(object), 3);
+    assert.deepEqual(cached.metadata, { ...object.metadata, resourceVersion: '3' });
+    const decoded = new CachedObject('/registry/core/configmaps/ns/m', JSON.stringify(object), 3);
+    assert.equal(decoded.object.metadata?.name, 'm');
+    assert.equal(decoded.metadata, decoded.object.metadata, 'shared once the object is decoded');
+    assert.equal(CachedObject.of('/k', { metadata: { name: 'x' } }, 4).metadata.resourceVersion, '4');
   });
 });

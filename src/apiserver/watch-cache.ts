@@ -12,23 +12,70 @@
  *   is the transport's business: the cache never blocks on a watcher.
  * - Objects handed out are shared and must be treated as immutable.
  */
-import type { Backend, KeyValue, Watch, WatchEvent } from '../storage/index.ts';
-import type { KubeObject } from './resource.ts';
+import type { Backend, Watch, WatchEvent } from '../storage/index.ts';
+import type { KubeObject, ObjectMeta } from './resource.ts';
 
-/** An object as cached: the decoded value and, made once on demand, its JSON. */
+/**
+ * An object as cached: its stored JSON and revision. The JSON the API sends (with
+ * `metadata.resourceVersion`) and the decoded object are made on demand, once.
+ *
+ * Why the decoded object is not kept from the start: a cached ConfigMap as a tree is some 25
+ * heap objects (its managedFields alone are a dozen), where its JSON is one string. Most cached
+ * objects are only ever sent, never looked into; and every write leaves the tree it replaces as
+ * garbage in the old generation, which the full collections then mark and compact — the pauses
+ * that made the tail of write latency under load.
+ */
 export class CachedObject {
   readonly key: string;
-  readonly object: KubeObject;
   readonly revision: number;
+  /** The stored value (no resourceVersion), until the JSON is made from it. */
+  #stored: string | undefined;
   #json: string | undefined;
-  constructor(key: string, object: KubeObject, revision: number) {
+  #object: KubeObject | undefined;
+  constructor(key: string, stored: string, revision: number) {
     this.key = key;
-    this.object = object;
+    this.#stored = stored;
     this.revision = revision;
   }
-  /** The object's JSON, serialized once and shared by every response that sends it. */
+
+  /** A cached object from a decoded one (its resourceVersion is set from `revision`). */
+  static of(key: string, object: KubeObject, revision: number): CachedObject {
+    const cached = new CachedObject(key, '', revision);
+    cached.#stored = undefined;
+    cached.#object = object;
+    (object.metadata ??= {}).resourceVersion = String(revision);
+    return cached;
+  }
+
+  /** The object's JSON, made once and shared by every response that sends it. */
   get json(): string {
-    return (this.#json ??= JSON.stringify(this.object));
+    if (this.#json === undefined) {
+      this.#json = this.#stored === undefined ? JSON.stringify(this.#object) : withResourceVersion(this.#stored, String(this.revision));
+      this.#stored = undefined;
+    }
+    return this.#json;
+  }
+
+  /** The decoded object, made once and shared: treat it as immutable ({@link copy} for one to change). */
+  get object(): KubeObject {
+    return (this.#object ??= this.copy());
+  }
+
+  /** A decoded copy of its own for the caller to change. */
+  copy(): KubeObject {
+    return JSON.parse(this.json) as KubeObject;
+  }
+
+  /**
+   * The `metadata` alone, decoded apart from the rest of the object (shared if the object was
+   * decoded already): what metadata-only watchers (the garbage collector's) take. Not kept: such
+   * a watcher keeps what it needs of it.
+   */
+  get metadata(): ObjectMeta {
+    if (this.#object) return (this.#object.metadata ??= {});
+    const json = this.json;
+    const start = topLevelObjectStart(json, 'metadata');
+    return start < 0 ? (this.object.metadata ?? {}) : (JSON.parse(json.slice(start, objectEnd(json, start) + 1)) as ObjectMeta);
   }
 
   #lines: Map<string, Buffer> | undefined;
@@ -41,6 +88,69 @@ export class CachedObject {
     if (!line) this.#lines.set(type, (line = Buffer.from(`{"type":"${type}","object":${this.json}}\n`)));
     return line;
   }
+}
+
+/**
+ * A stored object's JSON with `"resourceVersion":"<rv>"` put first into its top-level
+ * `metadata` — what decoding, setting the field and encoding again would give, without doing
+ * either, when the text allows: no other `resourceVersion` key anywhere (an Event's
+ * involvedObject has one) and a `metadata` object at the top level. Otherwise it does both.
+ */
+export function withResourceVersion(stored: string, rv: string): string {
+  const at = stored.includes('"resourceVersion"') ? -1 : topLevelObjectStart(stored, 'metadata');
+  if (at < 0) {
+    const object = JSON.parse(stored) as KubeObject;
+    (object.metadata ??= {}).resourceVersion = rv;
+    return JSON.stringify(object);
+  }
+  const empty = stored.charCodeAt(at + 1) === 125; // '}'
+  return `${stored.slice(0, at + 1)}"resourceVersion":${JSON.stringify(rv)}${empty ? '' : ','}${stored.slice(at + 1)}`;
+}
+
+/** The index of the `}` that closes the object opened at `start` in the JSON text `json`. */
+function objectEnd(json: string, start: number): number {
+  let depth = 0;
+  for (let i = start; i < json.length; i++) {
+    const c = json.charCodeAt(i);
+    if (c === 34) {
+      for (i++; i < json.length; i++) {
+        const d = json.charCodeAt(i);
+        if (d === 92) i++;
+        else if (d === 34) break;
+      }
+    } else if (c === 123 || c === 91) {
+      depth++;
+    } else if ((c === 125 || c === 93) && --depth === 0) {
+      return i;
+    }
+  }
+  return json.length - 1;
+}
+
+/**
+ * The index of the `{` that opens the value of `name` among the top-level keys of the JSON
+ * object text `json` (compact, as JSON.stringify writes it), or -1.
+ */
+function topLevelObjectStart(json: string, name: string): number {
+  const wanted = `"${name}":{`;
+  let depth = 0;
+  for (let i = 0; i < json.length; i++) {
+    const c = json.charCodeAt(i);
+    if (c === 34) {
+      // A string: at depth 1 right after `{` or `,` it is a key; skip to its end.
+      if (depth === 1 && json.startsWith(wanted, i) && (json.charCodeAt(i - 1) === 123 || json.charCodeAt(i - 1) === 44)) return i + wanted.length - 1;
+      for (i++; i < json.length; i++) {
+        const d = json.charCodeAt(i);
+        if (d === 92) i++;
+        else if (d === 34) break;
+      }
+    } else if (c === 123 || c === 91) {
+      depth++;
+    } else if (c === 125 || c === 93) {
+      depth--;
+    }
+  }
+  return -1;
 }
 
 export type CacheEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -56,6 +166,13 @@ export interface CacheEvent {
 
 /** Decides whether a watcher or list wants an object. */
 export type ObjectFilter = (object: KubeObject) => boolean;
+
+/** The filter that wants every object: with it no cached object is decoded to be asked. */
+export const everything: ObjectFilter = () => true;
+
+function matches(filter: ObjectFilter, cached: CachedObject): boolean {
+  return filter === everything || filter(cached.object);
+}
 
 /** Receives a watcher's events. */
 export interface CacheWatcherSink {
@@ -107,8 +224,6 @@ class Bucket {
 }
 
 export interface WatchCacheOptions {
-  /** Turns a stored key-value into an object (sets resourceVersion). */
-  decode: (kv: KeyValue) => KubeObject;
   /** Events kept per resource for watches that resume from a revision. Default 10,000. */
   windowSize?: number;
 }
@@ -117,7 +232,6 @@ export interface WatchCacheOptions {
 export class WatchCache {
   readonly #backend: Backend;
   readonly #prefix: string;
-  readonly #decode: (kv: KeyValue) => KubeObject;
   readonly #windowSize: number;
   readonly #buckets = new Map<string, Bucket>();
   readonly #waiters = new Set<{ revision: number; resolve: () => void }>();
@@ -126,10 +240,9 @@ export class WatchCache {
   #watch: Watch | undefined;
   #failed: Error | undefined;
 
-  constructor(backend: Backend, prefix: string, options: WatchCacheOptions) {
+  constructor(backend: Backend, prefix: string, options: WatchCacheOptions = {}) {
     this.#backend = backend;
     this.#prefix = prefix;
-    this.#decode = options.decode;
     this.#windowSize = options.windowSize ?? 10_000;
   }
 
@@ -144,7 +257,7 @@ export class WatchCache {
     this.#revision = this.#startRevision = revision;
     for (const kv of kvs) {
       const bucket = this.#bucket(bucketOf(kv.key));
-      bucket.objects.set(kv.key, new CachedObject(kv.key, this.#decode(kv), kv.modRevision));
+      bucket.objects.set(kv.key, new CachedObject(kv.key, kv.value, kv.modRevision));
     }
     this.#watch = this.#backend.watch(this.#prefix, {
       startRevision: revision + 1,
@@ -194,7 +307,7 @@ export class WatchCache {
     if (!bucket) return [];
     const out: CachedObject[] = [];
     for (const [key, cached] of bucket.objects) {
-      if (key.startsWith(keyPrefix) && filter(cached.object)) out.push(cached);
+      if (key.startsWith(keyPrefix) && matches(filter, cached)) out.push(cached);
     }
     return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
@@ -218,11 +331,7 @@ export class WatchCache {
     sink: CacheWatcherSink,
   ): () => void {
     const bucket = this.#bucket(resourcePrefix);
-    const watcher: Watcher = {
-      prefix: keyPrefix,
-      filter: (object) => filter(object),
-      sink,
-    };
+    const watcher: Watcher = { prefix: keyPrefix, filter, sink };
     if (fromRevision === undefined) {
       for (const cached of this.list(resourcePrefix, keyPrefix, filter)) sink.event('ADDED', cached);
     } else {
@@ -261,12 +370,12 @@ export class WatchCache {
       const previous = bucket.objects.get(key);
       let event: CacheEvent;
       if (change.type === 'put') {
-        const cached = new CachedObject(key, this.#decode(change.kv), change.kv.modRevision);
+        const cached = new CachedObject(key, change.kv.value, change.kv.modRevision);
         bucket.objects.set(key, cached);
         event = { type: previous ? 'MODIFIED' : 'ADDED', object: cached, previous, revision: change.kv.modRevision };
       } else {
         bucket.objects.delete(key);
-        const last = new CachedObject(key, this.#decode(change.kv), change.kv.modRevision);
+        const last = new CachedObject(key, change.kv.value, change.kv.modRevision);
         event = { type: 'DELETED', object: last, previous, revision: change.kv.modRevision };
       }
       bucket.events.push(event);
@@ -294,14 +403,14 @@ function deliver(watcher: Watcher, event: CacheEvent): void {
   const { filter, sink } = watcher;
   switch (event.type) {
     case 'ADDED':
-      if (filter(event.object.object)) sink.event('ADDED', event.object);
+      if (matches(filter, event.object)) sink.event('ADDED', event.object);
       return;
     case 'DELETED':
-      if (filter(event.object.object)) sink.event('DELETED', event.object);
+      if (matches(filter, event.object)) sink.event('DELETED', event.object);
       return;
     case 'MODIFIED': {
-      const now = filter(event.object.object);
-      const before = event.previous !== undefined && filter(event.previous.object);
+      const now = matches(filter, event.object);
+      const before = event.previous !== undefined && matches(filter, event.previous);
       if (now && before) sink.event('MODIFIED', event.object);
       else if (now) sink.event('ADDED', event.object);
       else if (before) sink.event('DELETED', event.object);

@@ -12,7 +12,7 @@ import type { Rendering } from './negotiate.ts';
 import { parseRevision, type ObjectStore } from './object-store.ts';
 import { groupVersion, type KubeObject, type ResourceDef } from './resource.ts';
 import { convertOut, converts } from './conversion.ts';
-import { partialMetadata, toTable } from './table.ts';
+import { toTable } from './table.ts';
 import { CompactedWindowError, RevisionTimeoutError, type CachedObject, type CacheEventType, type WatchCache } from './watch-cache.ts';
 
 /** What a watch needs from the server. */
@@ -80,10 +80,10 @@ export async function watchStream(
     if (rendering.as === 'object') {
       return converts(def) ? `{"type":"${type}","object":${JSON.stringify(convertOut(def, cached!.object))}}\n` : cached!.line(type);
     }
-    const object: KubeObject = convertOut(def, cached!.object);
     if (rendering.as === 'PartialObjectMetadata') {
-      return `{"type":"${type}","object":${JSON.stringify(partialMetadata(object, rendering.version))}}\n`;
+      return `{"type":"${type}","object":${JSON.stringify(partialMetadataOf(cached!, rendering.version))}}\n`;
     }
+    const object: KubeObject = convertOut(def, cached!.object);
     const table = toTable(def, [object], { resourceVersion: object.metadata?.resourceVersion ?? '' }, {
       includeObject: q.get('includeObject') === 'Object' ? 'Object' : q.get('includeObject') === 'None' ? 'None' : 'Metadata',
       noHeaders: headersSent,
@@ -104,8 +104,9 @@ export async function watchStream(
     contentType,
     stream: {
       start(write, end, options) {
-        // In-process consumers of plain JSON watches take the objects themselves.
-        const objects = rendering.as === 'object' ? options?.objects : undefined;
+        // In-process consumers of plain JSON and metadata-only watches take the objects themselves.
+        const objects = rendering.as === 'object' || rendering.as === 'PartialObjectMetadata' ? options?.objects : undefined;
+        const version = rendering.as === 'PartialObjectMetadata' ? rendering.version : undefined;
         let stopWatch: (() => void) | undefined;
         let done = false;
         const timers: NodeJS.Timeout[] = [];
@@ -120,7 +121,7 @@ export async function watchStream(
           stopWatch = deps.cache.watch(prefix, keyPrefix, fromRevision, filter, {
             event: (type, object) => {
               if (done) return;
-              if (objects) objects({ type, object: convertOut(def, object.object) });
+              if (objects) objects({ type, object: version ? partialMetadataOf(object, version) : convertOut(def, object.object) });
               else write(encode(type, object));
             },
             end: (error) => {
@@ -146,4 +147,9 @@ export async function watchStream(
       },
     },
   };
+}
+
+/** A metadata-only watcher's view of a cached object: its metadata, decoded apart from the rest. */
+function partialMetadataOf(cached: CachedObject, version: 'v1' | 'v1beta1'): Record<string, unknown> {
+  return { kind: 'PartialObjectMetadata', apiVersion: `meta.k8s.io/${version}`, metadata: cached.metadata };
 }

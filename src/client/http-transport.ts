@@ -126,7 +126,7 @@ export class HttpTransport implements Transport {
 
   #options(request: ClientRequest, agent: Agent, payload: Buffer | undefined): RequestOptions {
     const query = new URLSearchParams(request.query ?? {}).toString();
-    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': this.#userAgent };
+    const headers: Record<string, string> = { accept: request.accept ?? 'application/json', 'user-agent': this.#userAgent };
     if (this.#credentials.token) headers.authorization = `Bearer ${this.#credentials.token}`;
     if (payload) {
       headers['content-type'] = request.contentType ?? 'application/json';

@@ -13,6 +13,8 @@ export interface ClientRequest {
   body?: unknown;
   /** Defaults to `application/json`. */
   contentType?: string;
+  /** Defaults to `application/json`; `application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1` asks for metadata only. */
+  accept?: string;
 }
 
 /** A decoded response: the status code and the parsed JSON body. */
@@ -98,7 +100,7 @@ function toApiRequest(request: ClientRequest, userAgent: string): ApiRequest {
     method: request.method,
     path: request.path,
     query: new URLSearchParams(request.query ?? {}),
-    accept: 'application/json',
+    accept: request.accept ?? 'application/json',
     contentType: request.contentType ?? 'application/json',
     body: request.body === undefined ? undefined : Buffer.from(JSON.stringify(request.body)),
     userAgent,

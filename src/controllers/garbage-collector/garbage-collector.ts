@@ -41,6 +41,22 @@ interface ApiObject {
   metadata: Metadata;
 }
 
+/** What the graph keeps of an object: the metadata fields it reads (no managedFields, labels or annotations). */
+function graphView(object: ApiObject): ApiObject {
+  const m = object.metadata;
+  return {
+    metadata: {
+      name: m.name,
+      ...(m.namespace !== undefined ? { namespace: m.namespace } : {}),
+      uid: m.uid,
+      ...(m.resourceVersion !== undefined ? { resourceVersion: m.resourceVersion } : {}),
+      ...(m.deletionTimestamp !== undefined ? { deletionTimestamp: m.deletionTimestamp } : {}),
+      ...(m.finalizers !== undefined ? { finalizers: m.finalizers } : {}),
+      ...(m.ownerReferences !== undefined ? { ownerReferences: m.ownerReferences } : {}),
+    },
+  };
+}
+
 /** Where a kind lives in the API. */
 interface ResourceInfo {
   /** `/api/v1` or `/apis/apps/v1`. */
@@ -148,10 +164,11 @@ export class GarbageCollector {
   async #watch(info: ResourceInfo): Promise<void> {
     const path = `${info.base}/${info.resource}`;
     let cancelled = false;
+    // Metadata only, as upstream's collector: the graph keeps no object's spec or data.
     const stop = await this.#client.watch<ApiObject>(
-      { path },
+      { path, accept: 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1' },
       (event) => {
-        if (event.type === 'ADDED' || event.type === 'MODIFIED') this.#upsert(info, event.object);
+        if (event.type === 'ADDED' || event.type === 'MODIFIED') this.#upsert(info, graphView(event.object));
         else if (event.type === 'DELETED') this.#remove(event.object);
       },
       () => {

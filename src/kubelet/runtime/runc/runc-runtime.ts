@@ -23,7 +23,7 @@ import { reopenShimLog } from './log-reopen.ts';
 import { buildSpec } from './oci-spec.ts';
 import { mountOverlay, unmountAll } from './kernel.ts';
 import { runtimeCommand } from './runtime-command.ts';
-import { createNamespaces, destroyNamespaces, sandboxPaths, type SandboxPaths, writeNetworkFiles } from './sandbox.ts';
+import { createNamespaces, destroyNamespaces, sandboxPaths, type SandboxPaths, writeHostsFile, writeNameFiles } from './sandbox.ts';
 import { PRCTL_SYSCALL, SHIM_SOURCE } from './shim.ts';
 import { containerUsage, sandboxUsage } from './stats.ts';
 
@@ -332,8 +332,8 @@ export class RuncRuntime implements ContainerRuntime {
     try {
       // The network namespace comes with its loopback interface up (kernel.ts).
       await createNamespaces(paths, config);
-      // The files exist before any container's spec names them; the pod IP joins hosts later.
-      await writeNetworkFiles(paths, config, []);
+      // The hosts file follows once the pod's IPs are known, before any container starts.
+      await writeNameFiles(paths, config);
     } catch (err) {
       await this.#teardownSandbox(rec).catch(() => {});
       await rm(paths.dir, { recursive: true, force: true });
@@ -363,11 +363,11 @@ export class RuncRuntime implements ContainerRuntime {
   async #finishSetUp(rec: SandboxRecord, paths: SandboxPaths): Promise<void> {
     const { id, config } = rec;
     const network = async () => {
-      if (config.hostNetwork) return;
-      const result = await this.#cni!.add(id, paths.netns, config.portMappings);
-      rec.ips = (result.ips ?? []).map((ip) => ip.address.split('/')[0]!);
-      // Rewritten in place: a container's bind mount of the file would keep its inode.
-      if (rec.ips.length > 0) await writeNetworkFiles(paths, config, rec.ips);
+      if (!config.hostNetwork) {
+        const result = await this.#cni!.add(id, paths.netns, config.portMappings);
+        rec.ips = (result.ips ?? []).map((ip) => ip.address.split('/')[0]!);
+      }
+      await writeHostsFile(paths, config, rec.ips);
     };
     try {
       const steps = await Promise.allSettled([network(), createPodCgroup(this.#cgroups, rec.cgroupPath, config.resources, config.qosClass)]);

@@ -62,13 +62,16 @@ export async function destroyNamespaces(paths: SandboxPaths): Promise<void> {
   await rm(paths.shm, { recursive: true, force: true });
 }
 
-/** Writes hosts, resolv.conf and hostname for the pod (kubelet's managed hosts file format). */
-export async function writeNetworkFiles(paths: SandboxPaths, config: SandboxConfig, podIps: string[]): Promise<void> {
-  const hostname = config.hostNetwork ? osHostname() : podHostname(config);
-  await writeFile(paths.hostname, `${hostname}\n`);
+/**
+ * The pod's hosts file: the host's own for a pod on the host's network, else the kubelet's
+ * managed format with the pod's IPs and host aliases. Written once, when the IPs are known
+ * (replacing a file costs a millisecond on a file system that discards freed blocks).
+ */
+export async function writeHostsFile(paths: SandboxPaths, config: SandboxConfig, podIps: string[]): Promise<void> {
   if (config.hostNetwork) {
     await copyFile('/etc/hosts', paths.hosts).catch(() => writeFile(paths.hosts, '127.0.0.1\tlocalhost\n'));
   } else {
+    const hostname = podHostname(config);
     let hosts = '# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' +
       'fe00::0\tip6-localnet\nfe00::0\tip6-mcastprefix\nfe00::1\tip6-allnodes\nfe00::2\tip6-allrouters\n';
     for (const ip of podIps) hosts += `${ip}\t${hostname}\n`;
@@ -78,6 +81,12 @@ export async function writeNetworkFiles(paths: SandboxPaths, config: SandboxConf
     }
     await writeFile(paths.hosts, hosts);
   }
+}
+
+/** The pod's hostname and resolv.conf files, which do not depend on its IPs. */
+export async function writeNameFiles(paths: SandboxPaths, config: SandboxConfig): Promise<void> {
+  const hostname = config.hostNetwork ? osHostname() : podHostname(config);
+  await writeFile(paths.hostname, `${hostname}\n`);
   const dns = config.dns;
   if (dns && (dns.servers?.length || dns.searches?.length || dns.options?.length)) {
     let text = '';

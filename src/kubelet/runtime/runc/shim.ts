@@ -30,14 +30,14 @@ $SIG{PIPE} = 'IGNORE';
 my $reopen = 0;
 $SIG{USR1} = sub { $reopen = 1 };
 my $log;
-sub openlog { sysopen($log, $logPath, O_WRONLY | O_CREAT | O_APPEND, 0640) or die "open $logPath: $!" }
+my sub openlog { sysopen($log, $logPath, O_WRONLY | O_CREAT | O_APPEND, 0640) or die "open $logPath: $!" }
 openlog();
-sub ts {
+my sub ts {
   my ($s, $us) = Time::HiRes::gettimeofday();
   return POSIX::strftime('%Y-%m-%dT%H:%M:%S', gmtime($s)) . sprintf('.%06d000Z', $us);
 }
-sub emit { my ($stream, $tag, $text) = @_; syswrite($log, ts() . " $stream $tag $text\n"); }
-sub writeexit {
+my sub emit { my ($stream, $tag, $text) = @_; syswrite($log, ts() . " $stream $tag $text\n"); }
+my sub writeexit {
   my ($code, $oom) = @_;
   my $ms = int(Time::HiRes::time() * 1000);
   open(my $f, '>', "$exitFile.tmp") or return; print $f "$code $oom $ms\n"; close $f;
@@ -59,7 +59,7 @@ if ($child == 0) {
   exec(@args) or POSIX::_exit(127);
 }
 close $ow; close $ew; close $in if $in;
-sub lasterror {
+my sub lasterror {
   open(my $f, '<', $runtimeLog) or return 'runtime failed';
   my $msg = 'runtime failed';
   while (my $l = <$f>) { $msg = $1 if $l =~ /"msg":"((?:[^"\\]|\\.)*)"/; }

@@ -93,3 +93,15 @@ test('runPerl runs Perl source to completion in a fork: output, exit code, die',
   assert.equal(new Set(results.map((r) => r.stdout.split(' ')[0])).size, 50, 'each runs in its own process');
   assert.deepEqual(results.map((r) => r.stdout.split(' ')[1]), Array.from({ length: 50 }, (_, i) => String(i)));
 });
+
+test('runPerl compiles each program once, apart from the others: its named subs are its own, its lexicals fresh in every run', async () => {
+  const counter = 'my $n = 0; my sub bump { $n++ } bump() for 1 .. $ARGV[0]; sub name { "first" } print "$n ", name(), "\n";';
+  const other = 'sub name { "second" } print name(), "\n";';
+  assert.equal((await spawner.runPerl(counter, ['2'])).stdout, '2 first\n');
+  assert.equal((await spawner.runPerl(other, [])).stdout, 'second\n');
+  assert.equal((await spawner.runPerl(counter, ['3'])).stdout, '3 first\n', 'a second run starts from nothing');
+  const broken = await spawner.runPerl('this is { not perl', []);
+  assert.equal(broken.code, 1);
+  assert.match(broken.stderr, /syntax error/);
+  assert.equal((await spawner.runPerl('print "still serving\n";', [])).stdout, 'still serving\n');
+});

@@ -127,10 +127,20 @@ sub done {
   reply({ id => $j->{id}, code => (($st & 127) ? undef : ($st >> 8)), signal => (($st & 127) ? $st & 127 : undef),
           stdout => $j->{out}, stderr => $j->{err} });
 }
+# A program is compiled once, when it first comes, into a sub of its own package (so named subs
+# of two programs never meet); each fork that runs it calls the sub. A program that does not
+# compile dies with the compiler's message in every fork.
+sub compile {
+  my ($key, $source) = @_;
+  my $code = eval "package Skiff::Program$key; sub { $source
+;1 }";
+  my $error = $@;
+  return $code // sub { die $error };
+}
 sub start {
   my $r = shift;
   if (defined $r->{killId}) { for my $pid (keys %bypid) { kill($r->{signal}, $pid) if ($bypid{$pid}{id} // -1) == $r->{killId} } return }
-  if (defined $r->{perlKey}) { $sources{$r->{perlKey}} = $r->{perl} if defined $r->{perl}; $r->{perl} = $sources{$r->{perlKey}} // return reply({ id => $r->{id}, error => "unknown source $r->{perlKey}" }) }
+  if (defined $r->{perlKey}) { $sources{$r->{perlKey}} = compile($r->{perlKey}, $r->{perl}) if defined $r->{perl}; $r->{perl} = $sources{$r->{perlKey}} // return reply({ id => $r->{id}, error => "unknown source $r->{perlKey}" }) }
   my ($outr, $outw, $errr, $errw, $inr, $inw, $str, $stw);
   pipe($outr, $outw) or return reply({ id => $r->{id}, error => "pipe: $!" });
   pipe($str, $stw) or return reply({ id => $r->{id}, error => "pipe: $!" });
@@ -149,8 +159,8 @@ sub start {
     open(STDOUT, '>&', $outw);
     if ($r->{env}) { %ENV = %{$r->{env}} }
     if (defined $r->{perl}) {
-      # A Perl program run in this fork, with the modules the spawner has loaded already: no
-      # exec, no interpreter start-up. It must not hold the spawner's other descriptors. Why
+      # A Perl program run in this fork, with the modules the spawner has loaded already and
+      # compiled already: no exec, no interpreter start-up, no parsing. It must not hold the spawner's other descriptors. Why
       # close(), not POSIX::close: PerlIO counts references per descriptor, and a number closed
       # behind its back would stay counted, so the program's own close() of a new handle on
       # that number would leave it open.
@@ -159,7 +169,7 @@ sub start {
       close($_) for grep { defined } ($outw, $outr, $errw, $errr, $inr, $inw);
       $0 = $r->{name} // 'perl';
       @ARGV = @{$r->{args}};
-      my $ok = eval "$r->{perl}\n;1";
+      my $ok = eval { $r->{perl}->(); 1 };
       print STDERR $@ if !$ok;
       close(STDOUT); close(STDERR);
       _exit($ok ? 0 : 1);

@@ -316,10 +316,10 @@ export class RuncRuntime implements ContainerRuntime {
   }
 
   /**
-   * The first half of {@link runPodSandbox}: returns once the namespaces and the hosts,
-   * resolv.conf and hostname files exist, while the pod cgroup and network (CNI ADD) are still
-   * being set up; {@link podSandboxReady} tells when they are. Containers may be created
-   * meanwhile — their root file system and spec take about as long — and start after.
+   * The first half of {@link runPodSandbox}: returns once the namespaces exist, while the pod
+   * cgroup, the hostname, resolv.conf and hosts files and the network (CNI ADD) are still being
+   * set up; {@link podSandboxReady} tells when they are. Containers may be created meanwhile —
+   * their root file system and spec take about as long — and start after.
    */
   async createPodSandbox(config: SandboxConfig): Promise<string> {
     await this.#ready;
@@ -328,12 +328,11 @@ export class RuncRuntime implements ContainerRuntime {
     const paths = sandboxPaths(this.#sandboxDir(id));
     const rec: SandboxRecord = { id, config, createdAt: this.#now(), state: 'notready', ips: [], cgroupPath: podCgroupPath(this.#cgroupRoot, config) };
     await mkdir(paths.dir, { recursive: true });
-    await this.#saveSandbox(rec);
     try {
       // The network namespace comes with its loopback interface up (kernel.ts).
-      await createNamespaces(paths, config);
-      // The hosts file follows once the pod's IPs are known, before any container starts.
-      await writeNameFiles(paths, config);
+      const steps = await Promise.allSettled([this.#saveSandbox(rec), createNamespaces(paths, config)]);
+      const failed = steps.find((step) => step.status === 'rejected');
+      if (failed) throw failed.reason;
     } catch (err) {
       await this.#teardownSandbox(rec).catch(() => {});
       await rm(paths.dir, { recursive: true, force: true });
@@ -357,8 +356,9 @@ export class RuncRuntime implements ContainerRuntime {
   }
 
   /**
-   * The sandbox's pod cgroup (with its limits) and, at once, its network: CNI ADD (none on the
-   * host's network), then the pod IP into hosts. Then the record says ready.
+   * The sandbox's pod cgroup (with its limits), its hostname and resolv.conf files and, at once,
+   * its network: CNI ADD (none on the host's network), then the pod IP into hosts. Then the
+   * record says ready.
    */
   async #finishSetUp(rec: SandboxRecord, paths: SandboxPaths): Promise<void> {
     const { id, config } = rec;
@@ -370,7 +370,7 @@ export class RuncRuntime implements ContainerRuntime {
       await writeHostsFile(paths, config, rec.ips);
     };
     try {
-      const steps = await Promise.allSettled([network(), createPodCgroup(this.#cgroups, rec.cgroupPath, config.resources, config.qosClass)]);
+      const steps = await Promise.allSettled([network(), writeNameFiles(paths, config), createPodCgroup(this.#cgroups, rec.cgroupPath, config.resources, config.qosClass)]);
       const failed = steps.find((step) => step.status === 'rejected');
       if (failed) throw failed.reason;
       rec.state = 'ready';

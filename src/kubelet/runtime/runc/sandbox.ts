@@ -47,8 +47,7 @@ export function podHostname(config: SandboxConfig): string {
  * new UTS namespace, and mounts the shared /dev/shm.
  */
 export async function createNamespaces(paths: SandboxPaths, config: SandboxConfig): Promise<void> {
-  await mkdir(join(paths.dir, 'ns'), { recursive: true });
-  await mkdir(paths.shm, { recursive: true });
+  await Promise.all([mkdir(join(paths.dir, 'ns'), { recursive: true }), mkdir(paths.shm, { recursive: true })]);
   // As containerd: a hostNetwork pod shares the host's UTS namespace too (it has the host's name).
   const files = config.hostNetwork ? { ipc: paths.ipc, shm: paths.shm } : { net: paths.netns, ipc: paths.ipc, uts: paths.uts, shm: paths.shm };
   await Promise.all([files.net, files.ipc, files.uts].filter((f) => f !== undefined).map((f) => writeFile(f, '')));

@@ -111,6 +111,12 @@ interface PendingSandbox {
   ready(): Promise<boolean>;
 }
 
+/** A container's image and config, ready for the runtime. */
+interface PreparedContainer {
+  image: Image;
+  config: ContainerConfig;
+}
+
 /** Whether a container's environment takes the pod's IP (downward API `status.podIP(s)`). */
 function usesPodIps(c: Container): boolean {
   return (c.env ?? []).some((e) => e.valueFrom?.fieldRef?.fieldPath === 'status.podIP' || e.valueFrom?.fieldRef?.fieldPath === 'status.podIPs');
@@ -386,6 +392,15 @@ export class Kubelet {
     }
     // A new sandbox's cgroup and network come up while its first containers are prepared.
     let pending: PendingSandbox = { ready: async () => true };
+    const containersOf = (name: string) => [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].find((x) => x.name === name);
+    const toStart = [...(actions.startInit ? [actions.startInit] : []), ...actions.start];
+    // The first of them is prepared while the sandbox is made, unless it needs the pod's IP.
+    let early: { name: string; prepared: Promise<PreparedContainer | undefined> } | undefined;
+    const first = toStart[0] !== undefined ? containersOf(toStart[0]) : undefined;
+    if (actions.createSandbox && first && !usesPodIps(first)) {
+      early = { name: first.name, prepared: this.#prepareContainer(state, first, rt, pending) };
+      early.prepared.catch(() => undefined);
+    }
     if (actions.createSandbox) {
       const id = await this.#createSandbox(state, actions.sandboxAttempt);
       if (!id) {
@@ -406,11 +421,10 @@ export class Kubelet {
       if (c) await this.#killContainer(state, c, k.message, this.#gracePeriod(pod));
     }
     if (actions.kill.length) rt = await this.#runtimePod(state);
-    const toStart = [...(actions.startInit ? [actions.startInit] : []), ...actions.start];
     for (const name of toStart) {
-      const c = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].find((x) => x.name === name);
+      const c = containersOf(name);
       if (!c || !rt.sandbox) continue;
-      await this.#startContainer(state, c, rt, pending);
+      await this.#startContainer(state, c, rt, pending, early?.name === name ? early.prepared : undefined);
     }
     const sandboxReady = await pending.ready();
     if (toStart.length || actions.createSandbox) rt = await this.#runtimePod(state);
@@ -664,30 +678,40 @@ export class Kubelet {
     return join(this.#o.rootDir, 'logs', `${pod.metadata!.namespace}_${pod.metadata!.name}_${pod.metadata!.uid}`, name, `${attempt}.log`);
   }
 
-  async #startContainer(state: PodState, c: Container, rt: RuntimePod, pending: PendingSandbox): Promise<void> {
-    const pod = state.pod;
-    const sandbox = rt.sandbox!;
+  /**
+   * The first half of a container's start: its image, present, and its config. Undefined when
+   * it cannot start now; why is recorded (waiting reason, event, a later sync).
+   */
+  async #prepareContainer(state: PodState, c: Container, rt: RuntimePod, pending: PendingSandbox): Promise<PreparedContainer | undefined> {
     const previous = latestByName(rt.containers).get(c.name);
     const attempt = previous ? previous.attempt + 1 : 0;
     const image = await this.#ensureImage(state, c);
-    if (!image) return;
+    if (!image) return undefined;
     if (usesPodIps(c)) {
       // Its environment names the pod's IP: the network must be up first.
-      if (!(await pending.ready())) return;
+      if (!(await pending.ready())) return undefined;
       rt = await this.#runtimePod(state);
     }
-    let config: ContainerConfig;
     try {
-      config = await this.#containerConfig(state, c, image, attempt, rt);
+      return { image, config: await this.#containerConfig(state, c, image, attempt, rt) };
     } catch (error) {
       if (error instanceof ContainerConfigError || error instanceof VolumeError) {
         state.waiting.set(c.name, { reason: 'CreateContainerConfigError', message: error.message });
-        this.#events.event(podRef(pod), 'Warning', 'Failed', `Error: ${error.message}`);
+        this.#events.event(podRef(state.pod), 'Warning', 'Failed', `Error: ${error.message}`);
         this.#workers.enqueueAfter(state.uid, 10_000);
-        return;
+        return undefined;
       }
       throw error;
     }
+  }
+
+  async #startContainer(state: PodState, c: Container, rt: RuntimePod, pending: PendingSandbox, prepared?: Promise<PreparedContainer | undefined>): Promise<void> {
+    const pod = state.pod;
+    const sandbox = rt.sandbox!;
+    const previous = latestByName(rt.containers).get(c.name);
+    const ready = await (prepared ?? this.#prepareContainer(state, c, rt, pending));
+    if (!ready) return;
+    const { image, config } = ready;
     if (previous && previous.state === 'exited') this.#crashBackoff.next(`${state.uid}/${c.name}`);
     let id: string;
     try {

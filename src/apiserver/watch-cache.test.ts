@@ -61,6 +61,25 @@ describe('watch cache', () => {
     cache.stop();
   });
 
+  it('delivers to deferred (in-process) watchers on a later turn, after the others, and not after they stop', async () => {
+    const cache = new WatchCache(backend, '/registry/');
+    await cache.start();
+    const order: string[] = [];
+    const sink = (name: string, deferred: boolean) => ({ event: (type: CacheEventType) => order.push(`${name} ${type}`), end: () => undefined, deferred });
+    // The deferred watcher starts first: it would hear of an event first if delivered at once.
+    cache.watch(PODS, `${PODS}d/`, cache.revision, () => true, sink('in-process', true));
+    const stopLate = cache.watch(PODS, `${PODS}d/`, cache.revision, () => true, sink('stopped', true));
+    cache.watch(PODS, `${PODS}d/`, cache.revision, () => true, sink('network', false));
+    const revision = await backend.create(`${PODS}d/x`, value('x'));
+    await cache.waitForRevision(revision);
+    const sameTurn = [...order];
+    stopLate();
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(sameTurn, ['network ADDED'], 'the network watcher first, the deferred ones not yet');
+    assert.deepEqual(order, ['network ADDED', 'in-process ADDED']);
+    cache.stop();
+  });
+
   it('sends initial state, resumes from a revision, and translates filter changes', async () => {
     const cache = new WatchCache(backend, '/registry/');
     await cache.start();

@@ -181,6 +181,12 @@ export interface CacheWatcherSink {
   event(type: CacheEventType, object: CachedObject): void;
   /** The cache can no longer serve this watcher (it lost the store); no events follow. */
   end(error: Error): void;
+  /**
+   * An in-process consumer whose handlers do work of their own (the controllers' informers):
+   * it hears of new events on a later turn of the event loop, after the answers and the
+   * events bound for the network of this turn have left.
+   */
+  deferred?: boolean;
 }
 
 /** A watch asked for history the cache no longer holds. */
@@ -209,6 +215,8 @@ interface Watcher {
   prefix: string;
   filter: ObjectFilter;
   sink: CacheWatcherSink;
+  /** Deferred deliveries queued for this watcher (see `CacheWatcherSink.deferred`). */
+  queued?: CacheEvent[];
 }
 
 /** Per-resource state: the live objects and the window of recent events. */
@@ -235,6 +243,9 @@ export class WatchCache {
   readonly #windowSize: number;
   readonly #buckets = new Map<string, Bucket>();
   readonly #waiters = new Set<{ revision: number; resolve: () => void }>();
+  /** Deferred watchers with events queued, drained on the next turn. */
+  readonly #deferred = new Set<{ watcher: Watcher; bucket: Bucket }>();
+  #drainScheduled = false;
   #revision = 0;
   #startRevision = 0;
   #watch: Watch | undefined;
@@ -353,6 +364,21 @@ export class WatchCache {
     return n;
   }
 
+  readonly #drainDeferred = (): void => {
+    this.#drainScheduled = false;
+    const due = [...this.#deferred];
+    this.#deferred.clear();
+    for (const { watcher, bucket } of due) {
+      const events = watcher.queued ?? [];
+      watcher.queued = undefined;
+      for (const event of events) {
+        // A watcher stopped meanwhile hears nothing more.
+        if (!bucket.watchers.has(watcher)) break;
+        deliver(watcher, event);
+      }
+    }
+  };
+
   #bucket(prefix: string): Bucket {
     let bucket = this.#buckets.get(prefix);
     if (!bucket) {
@@ -385,9 +411,15 @@ export class WatchCache {
         bucket.windowStart = dropped[dropped.length - 1]!.revision;
       }
       for (const watcher of bucket.watchers) {
-        if (key.startsWith(watcher.prefix)) deliver(watcher, event);
+        if (!key.startsWith(watcher.prefix)) continue;
+        if (!watcher.sink.deferred) deliver(watcher, event);
+        else if ((watcher.queued ??= []).push(event) === 1) this.#deferred.add({ watcher, bucket });
       }
       this.#revision = Math.max(this.#revision, change.kv.modRevision);
+    }
+    if (this.#deferred.size > 0 && !this.#drainScheduled) {
+      this.#drainScheduled = true;
+      setImmediate(this.#drainDeferred);
     }
     for (const waiter of this.#waiters) {
       if (this.#revision >= waiter.revision) {

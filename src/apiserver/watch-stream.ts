@@ -128,6 +128,9 @@ export async function watchStream(
               if (!done) write(encode('ERROR', undefined, toStatus(expired(`watch ended: ${error.message}`))));
               finish();
             },
+            // In-process consumers (the controllers) run their handlers after this turn's answers
+            // and network events have left.
+            deferred: objects !== undefined,
           });
         } catch (error) {
           const status = error instanceof CompactedWindowError ? expired(error.message) : error;

@@ -9,7 +9,7 @@
  *   five minutes (a 10,000-replica ReplicaSet does not write 10,000 `SuccessfulCreate` events).
  * Recording never throws and never blocks the caller: events are best effort. With `delayMs`,
  * writes also wait for a pause in recording (see the option), so that they do not compete with
- * the work the events describe.
+ * the work the events describe, and then go out one at a time.
  */
 import type { Event } from 'kubernetes-types/core/v1.js';
 import type { Client } from './client.ts';
@@ -69,6 +69,8 @@ export class EventRecorder {
   readonly #pending = new Set<Promise<void>>();
   #gate: Gate | undefined;
   #gateTimer: NodeJS.Timeout | undefined;
+  /** The last held write: the next one starts after it. */
+  #heldTail: Promise<void> = Promise.resolve();
 
   constructor(client: Client, options: EventRecorderOptions) {
     this.#client = client;
@@ -96,9 +98,12 @@ export class EventRecorder {
       }
     }
     this.#trim(this.#similar);
-    const previous = this.#chains.get(key) ?? Promise.resolve();
     const held = this.#hold();
+    // Held events go out one at a time, in the order they were recorded, as client-go's event
+    // broadcaster writes them from one goroutine: a long hold ends in a trickle, not a flood.
+    const previous = held ? this.#heldTail : (this.#chains.get(key) ?? Promise.resolve());
     const write = previous.then(() => held).then(() => this.#write(key, object, type, reason, message, now)).catch(() => undefined);
+    if (held) this.#heldTail = write;
     this.#chains.set(key, write);
     this.#pending.add(write);
     void write.finally(() => {

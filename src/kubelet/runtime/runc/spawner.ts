@@ -201,9 +201,11 @@ sub start {
   $bypid{$pid} = $j;
 }
 while (1) {
-  # Exits are noticed through SIGCHLD. While a program someone waits for runs, the loop also
-  # looks every 100 ms: a CI run once hung on a reaped-never zombie (a CNI plugin) whose
-  # SIGCHLD had not woken the loop; the root cause is not known yet.
+  # Exits are noticed through SIGCHLD, whose handler writes to a pipe select() watches. But Perl
+  # runs handlers only between its own ops: a SIGCHLD that lands after the last check and before
+  # select() blocks is handled only when select() returns, and select() waits for it. (A CI run
+  # hung on such a zombie, a CNI plugin nobody reaped.) So while a program someone waits for
+  # runs, select() also returns every 100 ms.
   my $waiting = grep { !$_->{detached} } values %bypid;
   for my $fh ($sel->can_read($waiting ? 0.1 : undef)) {
     if ($fh == \*STDIN || (fileno($fh) // -1) == 0) {

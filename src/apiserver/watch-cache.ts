@@ -107,17 +107,24 @@ export function withResourceVersion(stored: string, rv: string): string {
   return `${stored.slice(0, at + 1)}"resourceVersion":${JSON.stringify(rv)}${empty ? '' : ','}${stored.slice(at + 1)}`;
 }
 
+/** The index of the `"` that closes the JSON string opening at `start`. */
+function stringEnd(json: string, start: number): number {
+  let i = start + 1;
+  for (; i < json.length; i++) {
+    const c = json.charCodeAt(i);
+    if (c === 92) i++;
+    else if (c === 34) break;
+  }
+  return i;
+}
+
 /** The index of the `}` that closes the object opened at `start` in the JSON text `json`. */
 function objectEnd(json: string, start: number): number {
   let depth = 0;
   for (let i = start; i < json.length; i++) {
     const c = json.charCodeAt(i);
     if (c === 34) {
-      for (i++; i < json.length; i++) {
-        const d = json.charCodeAt(i);
-        if (d === 92) i++;
-        else if (d === 34) break;
-      }
+      i = stringEnd(json, i);
     } else if (c === 123 || c === 91) {
       depth++;
     } else if ((c === 125 || c === 93) && --depth === 0) {
@@ -139,11 +146,7 @@ function topLevelObjectStart(json: string, name: string): number {
     if (c === 34) {
       // A string: at depth 1 right after `{` or `,` it is a key; skip to its end.
       if (depth === 1 && json.startsWith(wanted, i) && (json.charCodeAt(i - 1) === 123 || json.charCodeAt(i - 1) === 44)) return i + wanted.length - 1;
-      for (i++; i < json.length; i++) {
-        const d = json.charCodeAt(i);
-        if (d === 92) i++;
-        else if (d === 34) break;
-      }
+      i = stringEnd(json, i);
     } else if (c === 123 || c === 91) {
       depth++;
     } else if (c === 125 || c === 93) {

@@ -392,11 +392,11 @@ export class Kubelet {
     }
     // A new sandbox's cgroup and network come up while its first containers are prepared.
     let pending: PendingSandbox = { ready: async () => true };
-    const containersOf = (name: string) => [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].find((x) => x.name === name);
+    const containerNamed = (name: string) => [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].find((x) => x.name === name);
     const toStart = [...(actions.startInit ? [actions.startInit] : []), ...actions.start];
     // The first of them is prepared while the sandbox is made, unless it needs the pod's IP.
     let early: { name: string; prepared: Promise<PreparedContainer | undefined> } | undefined;
-    const first = toStart[0] !== undefined ? containersOf(toStart[0]) : undefined;
+    const first = toStart[0] !== undefined ? containerNamed(toStart[0]) : undefined;
     if (actions.createSandbox && first && !usesPodIps(first)) {
       early = { name: first.name, prepared: this.#prepareContainer(state, first, rt, pending) };
       early.prepared.catch(() => undefined);
@@ -422,7 +422,7 @@ export class Kubelet {
     }
     if (actions.kill.length) rt = await this.#runtimePod(state);
     for (const name of toStart) {
-      const c = containersOf(name);
+      const c = containerNamed(name);
       if (!c || !rt.sandbox) continue;
       await this.#startContainer(state, c, rt, pending, early?.name === name ? early.prepared : undefined);
     }
@@ -434,7 +434,7 @@ export class Kubelet {
       return;
     }
     for (const [name, ms] of actions.backoff) {
-      const c = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].find((x) => x.name === name)!;
+      const c = containerNamed(name)!;
       this.#events.event(podRef(pod), 'Warning', 'BackOff', `Back-off restarting failed container ${c.name} in pod ${pod.metadata?.name}_${pod.metadata?.namespace}(${uid})`);
       this.#workers.enqueueAfter(uid, ms + 50);
     }
@@ -444,7 +444,7 @@ export class Kubelet {
     for (const s of rt.containers) {
       if (s.state !== 'running' || s.sandboxId !== rt.sandbox?.id) continue;
       running.add(s.id);
-      const c = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].find((x) => x.name === s.name);
+      const c = containerNamed(s.name);
       if (c && (c.livenessProbe || c.readinessProbe || c.startupProbe)) {
         this.#probes.add({ podKey: `${pod.metadata?.namespace}/${pod.metadata?.name}`, podUid: uid, containerId: s.id, container: c, host, startedAt: s.startedAt });
       }

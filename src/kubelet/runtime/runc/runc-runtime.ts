@@ -368,6 +368,12 @@ export class RuncRuntime implements ContainerRuntime {
     if (rec.state !== 'ready') throw new InvalidStateError(`sandbox "${id}" is not ready`);
   }
 
+  /** Ready, or still being set up (see {@link createPodSandbox}): containers may be created in it. */
+  #takesContainers(rec: SandboxRecord): boolean {
+    const setUp = this.#settingUp.get(rec.id);
+    return rec.state === 'ready' || (setUp !== undefined && setUp.failed === undefined);
+  }
+
   /**
    * The sandbox's pod cgroup (with its limits), its hostname and resolv.conf files and, at once,
    * its network: CNI ADD (none on the host's network), then the pod IP into hosts. Then the
@@ -405,12 +411,10 @@ export class RuncRuntime implements ContainerRuntime {
     await this.#ready;
     const rec = await this.#sandbox(id);
     const paths = sandboxPaths(this.#sandboxDir(id));
-    const setUp = this.#settingUp.get(id);
     return {
       id,
       config: rec.config,
-      // Ready while its network is still being set up: containers may be created in it.
-      state: rec.state === 'ready' || (setUp !== undefined && setUp.failed === undefined) ? 'ready' : 'notready',
+      state: this.#takesContainers(rec) ? 'ready' : 'notready',
       createdAt: rec.createdAt,
       ips: rec.state === 'ready' ? rec.ips : [],
       netnsPath: rec.config.hostNetwork ? '/proc/1/ns/net' : paths.netns,
@@ -478,8 +482,7 @@ export class RuncRuntime implements ContainerRuntime {
   async createContainer(sandboxId: string, config: ContainerConfig): Promise<string> {
     await this.#ready;
     const sandbox = await this.#sandbox(sandboxId);
-    const setUp = this.#settingUp.get(sandboxId);
-    if (sandbox.state !== 'ready' && (setUp === undefined || setUp.failed !== undefined)) throw new InvalidStateError(`Cannot create container "${config.name}": sandbox "${sandboxId}" is not ready`);
+    if (!this.#takesContainers(sandbox)) throw new InvalidStateError(`Cannot create container "${config.name}": sandbox "${sandboxId}" is not ready`);
     if (config.layers.length === 0) throw new TypeError(`container "${config.name}": no image layers`);
     const id = newId();
     const dir = this.#containerDir(id);

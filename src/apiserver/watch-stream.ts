@@ -12,7 +12,7 @@ import type { Rendering } from './negotiate.ts';
 import { parseRevision, type ObjectStore } from './object-store.ts';
 import { groupVersion, type KubeObject, type ResourceDef } from './resource.ts';
 import { convertOut, converts } from './conversion.ts';
-import { toTable } from './table.ts';
+import { partialMetadata, toTable } from './table.ts';
 import { CompactedWindowError, RevisionTimeoutError, type CachedObject, type CacheEventType, type WatchCache } from './watch-cache.ts';
 
 /** What a watch needs from the server. */
@@ -154,5 +154,5 @@ export async function watchStream(
 
 /** A metadata-only watcher's view of a cached object: its metadata, decoded apart from the rest. */
 function partialMetadataOf(cached: CachedObject, version: 'v1' | 'v1beta1'): Record<string, unknown> {
-  return { kind: 'PartialObjectMetadata', apiVersion: `meta.k8s.io/${version}`, metadata: cached.metadata };
+  return partialMetadata({ metadata: cached.metadata }, version);
 }

@@ -6,8 +6,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { rm, rmdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { hostNames, RegistryClient } from '../../src/kubelet/index.ts';
 import { buildBusybox, buildHelloHttp, pushImage } from '../../scripts/build-images.ts';
 import { startRegistry, type TestRegistry } from './registry.ts';
@@ -92,4 +92,6 @@ export async function cleanupNode(nodeName: string, dataDir: string): Promise<vo
   sh('ip', ['link', 'del', names.bridge]);
   for (const dir of cgroupDirs(names.cgroupRoot)) if (existsSync(dir)) sh('find', [dir, '-depth', '-type', 'd', '-exec', 'rmdir', '{}', ';']);
   await rm(names.runtimeRoot, { recursive: true, force: true });
+  // The parent (/run/skiff) goes too once no other node's root is in it.
+  await rmdir(dirname(names.runtimeRoot)).catch(() => {});
 }

@@ -167,6 +167,6 @@ describe('cached objects', () => {
     const decoded = new CachedObject('/registry/core/configmaps/ns/m', JSON.stringify(object), 3);
     assert.equal(decoded.object.metadata?.name, 'm');
     assert.equal(decoded.metadata, decoded.object.metadata, 'shared once the object is decoded');
-    assert.equal(CachedObject.of('/k', { metadata: { name: 'x' } }, 4).metadata.resourceVersion, '4');
+    assert.equal(new CachedObject('/k', JSON.stringify({ metadata: { name: 'x' } }), 4).metadata.resourceVersion, '4');
   });
 });

@@ -38,19 +38,10 @@ export class CachedObject {
     this.revision = revision;
   }
 
-  /** A cached object from a decoded one (its resourceVersion is set from `revision`). */
-  static of(key: string, object: KubeObject, revision: number): CachedObject {
-    const cached = new CachedObject(key, '', revision);
-    cached.#stored = undefined;
-    cached.#object = object;
-    (object.metadata ??= {}).resourceVersion = String(revision);
-    return cached;
-  }
-
   /** The object's JSON, made once and shared by every response that sends it. */
   get json(): string {
     if (this.#json === undefined) {
-      this.#json = this.#stored === undefined ? JSON.stringify(this.#object) : withResourceVersion(this.#stored, String(this.revision));
+      this.#json = withResourceVersion(this.#stored!, String(this.revision));
       this.#stored = undefined;
     }
     return this.#json;
@@ -248,7 +239,6 @@ export class WatchCache {
   readonly #waiters = new Set<{ revision: number; resolve: () => void }>();
   /** Deferred watchers with events queued, drained on the next turn. */
   readonly #deferred = new Set<{ watcher: Watcher; bucket: Bucket }>();
-  #drainScheduled = false;
   #revision = 0;
   #startRevision = 0;
   #watch: Watch | undefined;
@@ -368,7 +358,6 @@ export class WatchCache {
   }
 
   readonly #drainDeferred = (): void => {
-    this.#drainScheduled = false;
     const due = [...this.#deferred];
     this.#deferred.clear();
     for (const { watcher, bucket } of due) {
@@ -416,13 +405,12 @@ export class WatchCache {
       for (const watcher of bucket.watchers) {
         if (!key.startsWith(watcher.prefix)) continue;
         if (!watcher.sink.deferred) deliver(watcher, event);
-        else if ((watcher.queued ??= []).push(event) === 1) this.#deferred.add({ watcher, bucket });
+        else if ((watcher.queued ??= []).push(event) === 1) {
+          if (this.#deferred.size === 0) setImmediate(this.#drainDeferred);
+          this.#deferred.add({ watcher, bucket });
+        }
       }
       this.#revision = Math.max(this.#revision, change.kv.modRevision);
-    }
-    if (this.#deferred.size > 0 && !this.#drainScheduled) {
-      this.#drainScheduled = true;
-      setImmediate(this.#drainDeferred);
     }
     for (const waiter of this.#waiters) {
       if (this.#revision >= waiter.revision) {

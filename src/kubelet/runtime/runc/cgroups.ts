@@ -19,7 +19,7 @@ export interface CgroupMounts {
 }
 
 /** cgroup v1 mount options that name no controller. */
-const V1_FLAGS = new Set(['rw', 'ro', 'clone_children', 'xattr', 'noprefix', 'cpuset_v2_mode', 'favordynmods', 'none', 'all']);
+const V1_FLAGS = new Set(['rw', 'ro', 'clone_children', 'xattr', 'noprefix', 'cpuset_v2_mode', 'favordynmods']);
 
 /** One cgroup mount of /proc/self/mountinfo: its point, file system type and superblock options. */
 interface CgroupMountEntry {

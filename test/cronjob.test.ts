@@ -163,7 +163,7 @@ describe('cronjobs', { concurrency: true }, () => {
       });
       assert.equal(running.status?.active?.[0]?.name, job!.metadata?.name);
       assert.equal(running.status?.lastScheduleTime, scheduled.toISOString().replace('.000Z', 'Z'));
-      assert.equal((await events('fires', 'SuccessfulCreate'))[0]?.message, `Created job ${job!.metadata?.name}`);
+      await eventually(async () => assert.equal((await events('fires', 'SuccessfulCreate'))[0]?.message, `Created job ${job!.metadata?.name}`));
 
       await finish(job!, 'Complete');
       const done = await eventually(async () => {
@@ -206,7 +206,7 @@ describe('cronjobs', { concurrency: true }, () => {
         const c = await cronJobs().get('replace', 'one');
         assert.deepEqual(c.status?.active?.map((a) => a.name), [left[0]!.metadata?.name]);
       });
-      assert.equal((await events('replace', 'SuccessfulDelete'))[0]?.message, `Deleted job ${firstReplaced!.metadata?.name}`);
+      await eventually(async () => assert.equal((await events('replace', 'SuccessfulDelete'))[0]?.message, `Deleted job ${firstReplaced!.metadata?.name}`));
       for (const ns of ['forbid', 'replace', 'allow']) await cronJobs().patch(ns, 'one', { spec: { suspend: true } });
     });
 
@@ -230,7 +230,7 @@ describe('cronjobs', { concurrency: true }, () => {
         const left = (await jobs('history')).map((j) => j.metadata!.name).sort();
         assert.deepEqual(left, [made[1], made[2], made[4]].sort());
       });
-      assert.ok((await events('history', 'SuccessfulDelete')).some((e) => e.message === `Deleted job ${made[0]}`));
+      await eventually(async () => assert.ok((await events('history', 'SuccessfulDelete')).some((e) => e.message === `Deleted job ${made[0]}`)));
       await cronJobs().patch('history', 'keep', { spec: { suspend: true } });
     });
 

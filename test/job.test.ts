@@ -14,6 +14,7 @@ import type { Event, Pod } from 'kubernetes-types/core/v1.js';
 import { Client, HttpTransport, kinds } from '../src/client/index.ts';
 import { cleanup, kubectl, startServer, type TestServer } from './helpers/cluster.ts';
 import { startSim, type TestSim } from './helpers/sim.ts';
+import { settled } from './helpers/until.ts';
 
 describe('jobs', { concurrency: true }, () => {
   let server: TestServer;
@@ -125,7 +126,12 @@ spec:
       const table = (await ok(['get', 'jobs', '-n', ns])).trim().split('\n');
       assert.match(table[0]!, /^NAME\s+STATUS\s+COMPLETIONS\s+DURATION\s+AGE$/);
       assert.match(table[1]!, /^work\s+Complete\s+5\/5\s+\d+s\s+\d+s$/);
-      const reasons = (await events(ns)).filter((e) => e.involvedObject.kind === 'Job').map((e) => e.reason);
+      // Events are written a moment after the status kubectl waited for.
+      const jobEvents = await settled(
+        async () => (await events(ns)).filter((e) => e.involvedObject.kind === 'Job'),
+        (list) => list.some((e) => e.reason === 'Completed'),
+      );
+      const reasons = jobEvents.map((e) => e.reason);
       assert.equal(reasons.filter((r) => r === 'SuccessfulCreate').length, 5);
       assert.ok(reasons.includes('Completed'));
     } finally {
@@ -172,7 +178,9 @@ spec:
     const firstFinished = Date.parse(all[0]!.status!.containerStatuses![0]!.state!.terminated!.finishedAt!);
     const secondCreated = Date.parse(all[1]!.metadata!.creationTimestamp!);
     assert.ok(secondCreated - firstFinished >= 9_000, `back-off of ${secondCreated - firstFinished} ms`);
-    const warning = (await events(ns)).find((e) => e.reason === 'BackoffLimitExceeded');
+    const warning = (await settled(() => events(ns), (list) => list.some((e) => e.reason === 'BackoffLimitExceeded'))).find(
+      (e) => e.reason === 'BackoffLimitExceeded',
+    );
     assert.equal(warning?.type, 'Warning');
     assert.equal(warning?.message, 'Job has reached the specified backoff limit');
     assert.match(await ok(['get', 'job', 'flaky', '-n', ns]), /flaky\s+Failed\s+0\/1/);
@@ -192,7 +200,8 @@ spec:
     assert.equal(failed.status?.failed, 2);
     assert.equal(failed.status?.active, undefined);
     await eventually(async () => assert.deepEqual((await pods(ns)).filter((p) => !p.metadata?.deletionTimestamp && p.status?.phase === 'Running'), []));
-    assert.ok((await events(ns)).some((e) => e.reason === 'DeadlineExceeded' && e.message === 'Job was active longer than specified deadline'));
+    const deadlineEvents = await settled(() => events(ns), (list) => list.some((e) => e.reason === 'DeadlineExceeded'));
+    assert.ok(deadlineEvents.some((e) => e.reason === 'DeadlineExceeded' && e.message === 'Job was active longer than specified deadline'));
   });
 
   it('fails at once on a FailJob exit-code rule of podFailurePolicy', async () => {
@@ -286,8 +295,9 @@ spec:
     await ok(['wait', '--for=condition=complete', 'job/paused', '-n', ns, '--timeout=30s']);
     const done = await job(ns, 'paused');
     assert.ok(Date.parse(done.status!.startTime!) > Date.parse(resumed.status!.startTime!), 'the second resume restarted the clock');
-    const reasons = (await events(ns)).map((e) => e.reason);
-    for (const reason of ['Suspended', 'Resumed', 'SuccessfulDelete', 'Completed']) assert.ok(reasons.includes(reason), reason);
+    const wanted = ['Suspended', 'Resumed', 'SuccessfulDelete', 'Completed'];
+    const reasons = (await settled(() => events(ns), (list) => wanted.every((r) => list.some((e) => e.reason === r)))).map((e) => e.reason);
+    for (const reason of wanted) assert.ok(reasons.includes(reason), reason);
   });
 
   it('deletes a finished Job (and its pods) after ttlSecondsAfterFinished', async () => {

@@ -2,10 +2,10 @@
  * Request body decoding: JSON or YAML into a plain object, with the limits that keep a bad
  * body from hurting the server (nesting depth; size is capped by the transport).
  */
-import { parse as parseYaml } from 'yaml';
 import { badRequest, StatusError, unsupportedMediaType } from './errors.ts';
 import { bodyFormat, type BodyFormat } from './negotiate.ts';
 import type * as Protobuf from './protobuf/index.ts';
+import { yaml } from '../client/index.ts';
 
 /** The protobuf decoder, loaded by the first protobuf request (its message tables are large). */
 let protobuf: typeof Protobuf | undefined;
@@ -38,7 +38,7 @@ export function parseDocument(body: Uint8Array | undefined, format: BodyFormat, 
   if (format === 'yaml' || format === 'apply-patch') {
     try {
       // Aliases are bounded so that a "billion laughs" document cannot blow up memory.
-      value = parseYaml(source, { maxAliasCount: 100, uniqueKeys: false });
+      value = yaml().parse(source, { maxAliasCount: 100, uniqueKeys: false });
     } catch (error) {
       throw badRequest(`error decoding YAML ${what}: ${(error as Error).message.split('\n')[0]}`);
     }

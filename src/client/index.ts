@@ -32,3 +32,4 @@ export { nodeSelectorTermMatches, nodeSelectorTermsMatch, tolerates, untolerated
 export { apiVersionOf, collectionPath, objectPath, resourceType, type ResourceType } from './resources.ts';
 export * from './transport.ts';
 export { processQueue, WorkQueue, type ProcessQueueOptions, type WorkQueueOptions } from './work-queue.ts';
+export { yaml } from './yaml.ts';

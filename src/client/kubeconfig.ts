@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
-import { parse } from 'yaml';
+import { yaml } from './yaml.ts';
 
 /** What a client needs to reach and trust one API server. */
 export interface Credentials {
@@ -27,7 +27,7 @@ interface KubeconfigDoc {
 
 /** Reads the current context of a kubeconfig file (or the context named `context`). */
 export function readKubeconfig(file: string, context?: string): Credentials {
-  const doc = parse(readFileSync(file, 'utf8')) as KubeconfigDoc;
+  const doc = yaml().parse(readFileSync(file, 'utf8')) as KubeconfigDoc;
   const contextName = context ?? doc['current-context'];
   const ctx = doc.contexts?.find((c) => c.name === contextName)?.context;
   if (!ctx) throw new Error(`kubeconfig ${file}: context "${contextName ?? ''}" not found`);

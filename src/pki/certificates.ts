@@ -13,16 +13,15 @@ import {
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
-// Must come before `@peculiar/x509`, whose dependency `tsyringe` needs it while loading.
-import './reflect-metadata.ts';
-import * as x509 from '@peculiar/x509';
+import type * as X509 from '@peculiar/x509';
 import { InvalidCaError } from './errors.ts';
-
-x509.cryptoProvider.set(crypto);
-const KeyUsage = x509.KeyUsageFlags;
+import { x509 } from './x509.ts';
 
 const KEY_ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256' };
 const SIGNING_ALGORITHM = { name: 'ECDSA', hash: 'SHA-256' };
+/** Extended key usages (RFC 5280): TLS server and client authentication. */
+const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
+const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
 const DAY = 24 * 60 * 60 * 1000;
 const CA_LIFETIME = 3650 * DAY;
 const LEAF_LIFETIME = 365 * DAY;
@@ -70,9 +69,7 @@ export interface EnsureServerCertificatesOptions {
 interface Authority {
   pem: string;
   cert: NodeCertificate;
-  name: x509.Name;
-  keyId: string | undefined;
-  signingKey: webcrypto.CryptoKey;
+  key: KeyObject;
 }
 
 interface Pair {
@@ -82,8 +79,9 @@ interface Pair {
 
 interface LeafSpec {
   file: string;
-  subject: x509.JsonName;
-  usage: x509.ExtendedKeyUsage;
+  subject: X509.JsonName;
+  /** An extended key usage OID. */
+  usage: string;
   hosts: string[];
 }
 
@@ -110,19 +108,19 @@ export async function ensureServerCertificates(
   const server = await ensureLeaf(dir, ca, now, {
     file: 'serving-kube-apiserver',
     subject: [{ CN: ['kube-apiserver'] }],
-    usage: x509.ExtendedKeyUsage.serverAuth,
+    usage: SERVER_AUTH,
     hosts: [...new Set([...requested, ...DEFAULT_HOSTS])],
   });
   const client = await ensureLeaf(dir, ca, now, {
     file: 'client-admin',
     subject: [{ O: ['system:masters'] }, { CN: ['system:admin'] }],
-    usage: x509.ExtendedKeyUsage.clientAuth,
+    usage: CLIENT_AUTH,
     hosts: [],
   });
   const kubeletClient = await ensureLeaf(dir, ca, now, {
     file: 'client-kube-apiserver-kubelet',
     subject: [{ O: ['system:masters'] }, { CN: ['kube-apiserver-kubelet-client'] }],
-    usage: x509.ExtendedKeyUsage.clientAuth,
+    usage: CLIENT_AUTH,
     hosts: [],
   });
   return {
@@ -169,17 +167,17 @@ export async function ensureSelfSignedCertificate(dir: string, options: SelfSign
       // replaced below
     }
   }
-  return issue(dir, options.name, (keys, ski) =>
-    x509.X509CertificateGenerator.createSelfSigned({
+  return issue(dir, options.name, (lib, keys, ski) =>
+    lib.X509CertificateGenerator.createSelfSigned({
       name: [{ CN: [options.commonName] }],
       keys,
       ...validity(now, LEAF_LIFETIME),
       extensions: [
         ski,
-        new x509.BasicConstraintsExtension(false, undefined, true),
-        new x509.KeyUsagesExtension(KeyUsage.digitalSignature | KeyUsage.keyEncipherment, true),
-        new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-        new x509.SubjectAlternativeNameExtension(hosts.map((h) => ({ type: isIP(h) ? 'ip' : 'dns', value: h }) as const)),
+        new lib.BasicConstraintsExtension(false, undefined, true),
+        new lib.KeyUsagesExtension(lib.KeyUsageFlags.digitalSignature | lib.KeyUsageFlags.keyEncipherment, true),
+        new lib.ExtendedKeyUsageExtension([SERVER_AUTH]),
+        new lib.SubjectAlternativeNameExtension(hosts.map((h) => ({ type: isIP(h) ? 'ip' : 'dns', value: h }) as const)),
       ],
     }),
   );
@@ -210,14 +208,14 @@ async function ensureAuthority(dir: string, now: Date): Promise<Authority> {
   // never finished, and nothing can trust it yet.
   const pem =
     (await readIfExists(join(dir, 'server-ca.crt'))) ??
-    (await issue(dir, 'server-ca', (keys, ski) =>
-      x509.X509CertificateGenerator.createSelfSigned({
+    (await issue(dir, 'server-ca', (lib, keys, ski) =>
+      lib.X509CertificateGenerator.createSelfSigned({
         name: [{ CN: [`skiff-server-ca@${Math.floor(now.getTime() / 1000)}`] }],
         keys,
         ...validity(now, CA_LIFETIME),
         extensions: [
-          new x509.BasicConstraintsExtension(true, undefined, true),
-          new x509.KeyUsagesExtension(KeyUsage.keyCertSign | KeyUsage.cRLSign, true),
+          new lib.BasicConstraintsExtension(true, undefined, true),
+          new lib.KeyUsagesExtension(lib.KeyUsageFlags.keyCertSign | lib.KeyUsageFlags.cRLSign, true),
           ski,
         ],
       }),
@@ -230,10 +228,7 @@ async function ensureAuthority(dir: string, now: Date): Promise<Authority> {
     if (!cert.checkPrivateKey(key)) {
       throw new InvalidCaError(dir, 'the key does not match the certificate');
     }
-    const parsed = new x509.X509Certificate(pem);
-    const keyId = parsed.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId;
-    const signingKey = await key.toCryptoKey(KEY_ALGORITHM, false, ['sign']);
-    return { pem, cert, name: parsed.subjectName, keyId, signingKey };
+    return { pem, cert, key };
   } catch (error) {
     if (error instanceof InvalidCaError) throw error;
     throw new InvalidCaError(dir, `cannot load it (${(error as Error).message})`, { cause: error });
@@ -248,24 +243,26 @@ async function ensureLeaf(dir: string, ca: Authority, now: Date, spec: LeafSpec)
   if (cert !== undefined && key !== undefined && fits(cert, key, ca, now, spec.hosts)) {
     return { cert, key };
   }
-  return issue(dir, spec.file, async (keys, ski) => {
-    const extensions: x509.Extension[] = [
+  return issue(dir, spec.file, async (lib, keys, ski) => {
+    const parsedCa = new lib.X509Certificate(ca.pem);
+    const caKeyId = parsedCa.getExtension(lib.SubjectKeyIdentifierExtension)?.keyId;
+    const extensions: X509.Extension[] = [
       ski,
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(KeyUsage.digitalSignature, true),
-      new x509.ExtendedKeyUsageExtension([spec.usage]),
+      new lib.BasicConstraintsExtension(false, undefined, true),
+      new lib.KeyUsagesExtension(lib.KeyUsageFlags.digitalSignature, true),
+      new lib.ExtendedKeyUsageExtension([spec.usage]),
     ];
-    if (ca.keyId !== undefined) extensions.push(new x509.AuthorityKeyIdentifierExtension(ca.keyId));
+    if (caKeyId !== undefined) extensions.push(new lib.AuthorityKeyIdentifierExtension(caKeyId));
     if (spec.hosts.length > 0) {
       const type = (host: string) => (isIP(host) ? 'ip' : 'dns');
       const names = spec.hosts.map((host) => ({ type: type(host), value: host }) as const);
-      extensions.push(new x509.SubjectAlternativeNameExtension(names));
+      extensions.push(new lib.SubjectAlternativeNameExtension(names));
     }
-    return x509.X509CertificateGenerator.create({
+    return lib.X509CertificateGenerator.create({
       subject: spec.subject,
-      issuer: ca.name,
+      issuer: parsedCa.subjectName,
       publicKey: keys.publicKey,
-      signingKey: ca.signingKey,
+      signingKey: await ca.key.toCryptoKey(KEY_ALGORITHM, false, ['sign']),
       ...validity(now, LEAF_LIFETIME),
       extensions,
     });
@@ -276,11 +273,12 @@ async function ensureLeaf(dir: string, ca: Authority, now: Date, spec: LeafSpec)
 async function issue(
   dir: string,
   file: string,
-  build: (keys: webcrypto.CryptoKeyPair, ski: x509.Extension) => Promise<x509.X509Certificate>,
+  build: (lib: typeof X509, keys: webcrypto.CryptoKeyPair, ski: X509.Extension) => Promise<X509.X509Certificate>,
 ): Promise<Pair> {
+  const lib = await x509();
   const keys = (await crypto.subtle.generateKey(KEY_ALGORITHM, true, ['sign', 'verify'])) as
     webcrypto.CryptoKeyPair;
-  const cert = await build(keys, await x509.SubjectKeyIdentifierExtension.create(keys.publicKey));
+  const cert = await build(lib, keys, await lib.SubjectKeyIdentifierExtension.create(keys.publicKey));
   const pair = {
     cert: `${cert.toString('pem')}\n`,
     key: KeyObject.from(keys.privateKey).export({ type: 'pkcs8', format: 'pem' }) as string,

@@ -5,12 +5,9 @@
  * request asks for. The private key never leaves the node (k3s's agents send a CSR the same way).
  */
 import { createPrivateKey, KeyObject, type webcrypto } from 'node:crypto';
-// Must come before `@peculiar/x509`, whose dependency `tsyringe` needs it while loading.
-import './reflect-metadata.ts';
-import * as x509 from '@peculiar/x509';
+import type * as X509 from '@peculiar/x509';
 import { PkiError } from './errors.ts';
-
-x509.cryptoProvider.set(crypto);
+import { x509 } from './x509.ts';
 
 const KEY_ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256' };
 const SIGNING_ALGORITHM = { name: 'ECDSA', hash: 'SHA-256' };
@@ -34,7 +31,8 @@ export interface KeyAndCsr {
 /** Makes an ECDSA P-256 key and a CSR for it, with `commonName` as the requested subject. */
 export async function createKeyAndCsr(commonName: string): Promise<KeyAndCsr> {
   const keys = (await crypto.subtle.generateKey(KEY_ALGORITHM, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
-  const csr = await x509.Pkcs10CertificateRequestGenerator.create({ name: [{ CN: [commonName] }], keys, signingAlgorithm: SIGNING_ALGORITHM });
+  const lib = await x509();
+  const csr = await lib.Pkcs10CertificateRequestGenerator.create({ name: [{ CN: [commonName] }], keys, signingAlgorithm: SIGNING_ALGORITHM });
   return {
     key: KeyObject.from(keys.privateKey).export({ type: 'pkcs8', format: 'pem' }) as string,
     csr: `${csr.toString('pem')}\n`,
@@ -62,25 +60,26 @@ export interface SignClientCertificateOptions {
  * Throws {@link InvalidCsrError} when the CSR does not parse or is not signed by its own key.
  */
 export async function signClientCertificate(options: SignClientCertificateOptions): Promise<string> {
-  let request: x509.Pkcs10CertificateRequest;
+  const lib = await x509();
+  let request: X509.Pkcs10CertificateRequest;
   try {
-    request = new x509.Pkcs10CertificateRequest(typeof options.csr === 'string' ? options.csr : Buffer.from(options.csr));
+    request = new lib.Pkcs10CertificateRequest(typeof options.csr === 'string' ? options.csr : Buffer.from(options.csr));
   } catch (error) {
     throw new InvalidCsrError(`the certificate signing request does not parse (${(error as Error).message})`, { cause: error });
   }
   if (!(await request.verify().catch(() => false))) throw new InvalidCsrError('the certificate signing request is not signed by its own key');
-  const ca = new x509.X509Certificate(options.caCert);
+  const ca = new lib.X509Certificate(options.caCert);
   const signingKey = await createPrivateKey(options.caKey).toCryptoKey(KEY_ALGORITHM, false, ['sign']);
   const now = (options.now ?? (() => new Date()))();
-  const keyId = ca.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId;
-  const extensions: x509.Extension[] = [
-    new x509.BasicConstraintsExtension(false, undefined, true),
-    new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-    new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
-    await x509.SubjectKeyIdentifierExtension.create(request.publicKey),
+  const keyId = ca.getExtension(lib.SubjectKeyIdentifierExtension)?.keyId;
+  const extensions: X509.Extension[] = [
+    new lib.BasicConstraintsExtension(false, undefined, true),
+    new lib.KeyUsagesExtension(lib.KeyUsageFlags.digitalSignature, true),
+    new lib.ExtendedKeyUsageExtension([lib.ExtendedKeyUsage.clientAuth]),
+    await lib.SubjectKeyIdentifierExtension.create(request.publicKey),
   ];
-  if (keyId !== undefined) extensions.push(new x509.AuthorityKeyIdentifierExtension(keyId));
-  const cert = await x509.X509CertificateGenerator.create({
+  if (keyId !== undefined) extensions.push(new lib.AuthorityKeyIdentifierExtension(keyId));
+  const cert = await lib.X509CertificateGenerator.create({
     subject: [...(options.organizations ?? []).map((o) => ({ O: [o] })), { CN: [options.commonName] }],
     issuer: ca.subjectName,
     publicKey: request.publicKey,

@@ -3,7 +3,6 @@
  */
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { stringify } from 'yaml';
 
 /** What goes into the kubeconfig. */
 export interface KubeconfigInput {
@@ -13,25 +12,24 @@ export interface KubeconfigInput {
   clientKey?: string;
 }
 
-/** The kubeconfig document (context, cluster and user all named `default`, as k3s). */
+/**
+ * The kubeconfig document (context, cluster and user all named `default`, as k3s), as YAML. Its
+ * shape is fixed, so it is written out directly, with each value as a double-quoted (JSON)
+ * scalar; a server writes it at every start and need not load a YAML library for it.
+ */
 export function kubeconfig(input: KubeconfigInput): string {
   const b64 = (pem: string) => Buffer.from(pem).toString('base64');
-  const cluster: Record<string, string> = { server: input.server };
-  if (input.caCert) cluster['certificate-authority-data'] = b64(input.caCert);
-  const user: Record<string, string> = {};
+  const q = (value: string) => JSON.stringify(value);
+  const lines = ['apiVersion: v1', 'kind: Config', 'clusters:', '  - name: default', '    cluster:', `      server: ${q(input.server)}`];
+  if (input.caCert) lines.push(`      certificate-authority-data: ${q(b64(input.caCert))}`);
+  lines.push('contexts:', '  - name: default', '    context:', '      cluster: default', '      user: default');
+  lines.push('current-context: default', 'preferences: {}', 'users:', '  - name: default');
   if (input.clientCert && input.clientKey) {
-    user['client-certificate-data'] = b64(input.clientCert);
-    user['client-key-data'] = b64(input.clientKey);
+    lines.push('    user:', `      client-certificate-data: ${q(b64(input.clientCert))}`, `      client-key-data: ${q(b64(input.clientKey))}`);
+  } else {
+    lines.push('    user: {}');
   }
-  return stringify({
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{ name: 'default', cluster }],
-    contexts: [{ name: 'default', context: { cluster: 'default', user: 'default' } }],
-    'current-context': 'default',
-    preferences: {},
-    users: [{ name: 'default', user }],
-  });
+  return `${lines.join('\n')}\n`;
 }
 
 /** Writes the kubeconfig atomically with mode 0600. */

@@ -37,11 +37,15 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
   if (Array.isArray(b)) return false;
   const ao = a as Record<string, unknown>;
   const bo = b as Record<string, unknown>;
-  const aKeys = Object.keys(ao).filter((k) => ao[k] !== undefined);
-  const bKeys = Object.keys(bo).filter((k) => bo[k] !== undefined);
-  if (aKeys.length !== bKeys.length) return false;
-  for (const k of aKeys) if (!jsonEqual(ao[k], bo[k])) return false;
-  return true;
+  // Counted rather than listed: this runs on every update, over the whole object.
+  let defined = 0;
+  for (const k in ao) {
+    if (!Object.hasOwn(ao, k) || ao[k] === undefined) continue;
+    if (!jsonEqual(ao[k], Object.hasOwn(bo, k) ? bo[k] : undefined)) return false;
+    defined++;
+  }
+  for (const k in bo) if (Object.hasOwn(bo, k) && bo[k] !== undefined && --defined < 0) return false;
+  return defined === 0;
 }
 
 /** A deep copy of a JSON value. */

@@ -265,6 +265,8 @@ export class WatchCache {
     }
     this.#watch = this.#backend.watch(this.#prefix, {
       startRevision: revision + 1,
+      // The cache holds every object: what an update replaced is in it already.
+      prevKv: false,
       onEvents: (events) => this.#apply(events),
       onError: (error) => {
         // The store watch broke (e.g. etcd compacted past us while disconnected). Every API

@@ -110,6 +110,13 @@ export interface WatchOptions {
    * watchers). If it throws, the watch ends with that error through `onError`.
    */
   onEvents: (events: WatchEvent[]) => void;
+  /**
+   * Whether events must carry `prevKv` (default true). A watcher that keeps its own copy of what
+   * it watches (the API server's watch cache) says false, and spares the store reading the
+   * value each update replaced; its events may then come without `prevKv`, as etcd's do
+   * without `prev_kv`.
+   */
+  prevKv?: boolean;
   /** Called at most once when the watch ends because of an error; no events follow it. */
   onError: (error: Error) => void;
 }

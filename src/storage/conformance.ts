@@ -310,6 +310,35 @@ export function runBackendSuite(options: BackendSuiteOptions): void {
       recorder.cancel();
     });
 
+    test('live updates carry the value they replaced, unless the watcher said it keeps its own', async ({ backend, p }) => {
+      const r1 = await backend.create(`${p}a`, 'v1');
+      const start = (await backend.currentRevision()) + 1;
+      const withPrevious = record(backend, p, start);
+      const without = new WatchRecorder();
+      const watch = backend.watch(p, { startRevision: start, prevKv: false, onEvents: without.onEvents, onError: without.onError });
+      // Several in one batch, and one that updates a key the same batch created.
+      const [r2, r3] = await Promise.all([backend.update(`${p}a`, 'v2', r1), backend.create(`${p}b`, 'b1')]);
+      const r4 = (await backend.update(`${p}b`, 'b2', r3)).revision;
+      const events = await withPrevious.untilEvents(3);
+      // The first two ran concurrently: either may have committed first.
+      const expected = [
+        { type: 'put', kv: kv(`${p}a`, 'v2', r1, r2.revision, 2), prevKv: kv(`${p}a`, 'v1', r1, r1, 1) },
+        { type: 'put', kv: kv(`${p}b`, 'b1', r3, r3, 1), prevKv: undefined },
+        { type: 'put', kv: kv(`${p}b`, 'b2', r3, r4, 2), prevKv: kv(`${p}b`, 'b1', r3, r3, 1) },
+      ].sort((x, y) => x.kv.modRevision - y.kv.modRevision);
+      assert.deepEqual(events, expected);
+      // Without prevKv the events are the same writes; prevKv may or may not be there.
+      const bare = await without.untilEvents(3);
+      assert.deepEqual(bare.map((e) => [e.type, e.kv]), events.map((e) => [e.type, e.kv]));
+      for (const e of bare) if (e.prevKv !== undefined) assert.equal(e.prevKv.modRevision + 1 <= e.kv.modRevision, true);
+      // A failed update still reports the current value.
+      const stale = await backend.update(`${p}a`, 'v3', r1);
+      assert.equal(stale.succeeded, false);
+      assert.deepEqual(stale.kv, kv(`${p}a`, 'v2', r1, r2.revision, 2));
+      withPrevious.cancel();
+      watch.cancel();
+    });
+
     test('live events arrive in revision order, each revision in one call', async ({ backend, p }) => {
       const start = (await backend.currentRevision()) + 1;
       const recorder = record(backend, p, start);

@@ -81,6 +81,22 @@ describe('FieldSet', () => {
     assert.ok(a.difference(a).isEmpty());
   });
 
+  it('tells whether sets share a path, and whether one lies within another', () => {
+    const a = FieldSet.of([f('a'), f('b')], [f('x')]);
+    assert.equal(a.intersects(FieldSet.of([f('a'), f('b')], [f('y')])), true);
+    // Owning `.a` is not owning `.a.b`, nor the other way round.
+    assert.equal(a.intersects(FieldSet.of([f('a')], [f('a'), f('c')])), false);
+    assert.equal(a.intersects(new FieldSet()), false);
+    assert.equal(FieldSet.of([f('a'), f('b')]).isSubsetOf(a), true);
+    assert.equal(a.isSubsetOf(FieldSet.of([f('a'), f('b')])), false);
+    assert.equal(FieldSet.of([f('a')]).isSubsetOf(a), false);
+    // A node walked into but holding nothing is no path.
+    const walked = new FieldSet();
+    walked.child(f('z')).child(f('deeper'));
+    assert.equal(walked.isSubsetOf(a), true);
+    assert.equal(new FieldSet().isSubsetOf(a), true);
+  });
+
   it('recursiveDifference removes everything below a member of the other set', () => {
     const a = FieldSet.of([f('status'), f('replicas')], [f('spec'), f('replicas')]);
     assert.ok(a.recursiveDifference(FieldSet.of([f('status')])).equals(FieldSet.of([f('spec'), f('replicas')])));

@@ -183,6 +183,30 @@ export class FieldSet {
     return out;
   }
 
+  /** Whether some path is in both sets. */
+  intersects(other: FieldSet): boolean {
+    if (this.#members && other.#members) for (const k of this.#members.keys()) if (other.#members.has(k)) return true;
+    if (this.#children && other.#children) {
+      for (const [k, child] of this.#children) {
+        const theirs = other.#children.get(k);
+        if (theirs && child.set.intersects(theirs.set)) return true;
+      }
+    }
+    return false;
+  }
+
+  /** Whether every path of this set is in `other` too. */
+  isSubsetOf(other: FieldSet): boolean {
+    if (this.#members) for (const k of this.#members.keys()) if (other.#members?.has(k) !== true) return false;
+    if (this.#children) {
+      for (const [k, child] of this.#children) {
+        const theirs = other.#children?.get(k);
+        if (theirs ? !child.set.isSubsetOf(theirs.set) : !child.set.isEmpty()) return false;
+      }
+    }
+    return true;
+  }
+
   /** Whether both sets hold the same paths. */
   equals(other: FieldSet): boolean {
     return this.difference(other).isEmpty() && other.difference(this).isEmpty();

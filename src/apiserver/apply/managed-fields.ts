@@ -51,11 +51,27 @@ export function managerId(entry: Pick<ManagerFields, 'manager' | 'operation' | '
 }
 
 /**
+ * The FieldsV1 each set read from a stored object came from. The server wrote that FieldsV1
+ * itself, so it is already what {@link encodeManagedFields} would write for the set: a manager
+ * whose set a write leaves as it was keeps its FieldsV1 as it was, without encoding it again.
+ */
+const storedEncoding = new WeakMap<FieldSet, Record<string, unknown>>();
+
+/** Options of {@link decodeManagedFields}. */
+export interface DecodeOptions {
+  /**
+   * The entries are a stored object's, which the server encoded itself (a client's may be in
+   * any key order): their FieldsV1 is reused for sets that do not change.
+   */
+  stored?: boolean;
+}
+
+/**
  * Reads `metadata.managedFields`. Throws {@link ManagedFieldsError} for an entry with another
  * operation than `Apply` or `Update`, no `apiVersion`, a `fieldsType` other than `FieldsV1`, or
  * fields that cannot be read — upstream's reasons to ignore the list.
  */
-export function decodeManagedFields(entries: unknown): Managed {
+export function decodeManagedFields(entries: unknown, options: DecodeOptions = {}): Managed {
   const managed: Managed = new Map();
   if (entries === undefined || entries === null) return managed;
   if (!Array.isArray(entries)) throw new ManagedFieldsError('managedFields must be a list');
@@ -73,6 +89,7 @@ export function decodeManagedFields(entries: unknown): Managed {
       if (error instanceof PathElementSyntaxError) throw new ManagedFieldsError(`error decoding set: ${error.message}`);
       throw error;
     }
+    if (options.stored && isObject(e.fieldsV1)) storedEncoding.set(set, e.fieldsV1);
     const fields: ManagerFields = {
       manager: typeof e.manager === 'string' ? e.manager : '',
       operation: e.operation,
@@ -117,7 +134,7 @@ export function encodeManagedFields(managed: Managed): ManagedFieldsEntry[] | un
     const entry: ManagedFieldsEntry = { manager: m.manager, operation: m.operation, apiVersion: m.apiVersion };
     if (m.time !== undefined) entry.time = m.time;
     entry.fieldsType = 'FieldsV1';
-    entry.fieldsV1 = m.set.toJSON();
+    entry.fieldsV1 = storedEncoding.get(m.set) ?? m.set.toJSON();
     if (m.subresource) entry.subresource = m.subresource;
     return entry;
   });

@@ -45,9 +45,9 @@ function setManagedFields(object: JsonObject, managed: Managed): void {
   else delete metadata.managedFields;
 }
 
-function decodeOrEmpty(entries: unknown): Managed {
+function decodeOrEmpty(entries: unknown, stored = false): Managed {
   try {
-    return decodeManagedFields(entries);
+    return decodeManagedFields(entries, { stored });
   } catch {
     return new Map();
   }
@@ -71,11 +71,11 @@ export function recordUpdate(current: JsonObject | undefined, next: JsonObject, 
   const stored = managedFieldsOf(current);
   const sent = managedFieldsOf(next);
   let managed: Managed;
-  if (options.subresource !== '') managed = decodeOrEmpty(stored);
+  if (options.subresource !== '') managed = decodeOrEmpty(stored, true);
   else if (isResetManagedFields(sent)) managed = new Map();
   else {
     managed = decodeOrEmpty(sent);
-    if (managed.size === 0) managed = decodeOrEmpty(stored);
+    if (managed.size === 0) managed = decodeOrEmpty(stored, true);
   }
   if (managed.size === 0 && current !== undefined) {
     // Upstream starts tracking an existing object only at its first apply.
@@ -84,14 +84,18 @@ export function recordUpdate(current: JsonObject | undefined, next: JsonObject, 
   }
   try {
     const comparison = compare(withoutManagedFields(current ?? {}), withoutManagedFields(next), options.schema, { allowDuplicates: true });
+    const entry = { manager: options.manager || 'unknown', operation: 'Update' as const, apiVersion: options.apiVersion, subresource: options.subresource };
+    const id = managerId(entry);
+    const before = managed.get(id)?.set;
     updateManagers(managed, comparison, '', true);
     const owned = stripMeta(comparison.modified.union(comparison.added).difference(comparison.removed));
     if (!owned.isEmpty()) {
-      const manager = options.manager || 'unknown';
-      const entry = { manager, operation: 'Update' as const, apiVersion: options.apiVersion, subresource: options.subresource };
-      const id = managerId(entry);
       const previous = managed.get(id);
-      managed.set(id, { ...entry, time: options.now, set: previous ? owned.union(previous.set) : owned });
+      let set = previous ? owned.union(previous.set) : owned;
+      // The common update: a manager changing fields it owned already. Its set is the one it
+      // had, which then needs no encoding again (see `decodeManagedFields`).
+      if (before && set.isSubsetOf(before) && before.isSubsetOf(set)) set = before;
+      managed.set(id, { ...entry, time: options.now, set });
     }
     capUpdateManagers(managed);
   } catch (error) {

@@ -48,7 +48,9 @@ export function updateManagers(managed: Managed, comparison: Comparison, skip: s
     const clash = m.set.intersection(changed);
     // Forced, the clashes are simply taken: nobody reads their paths.
     if (!force) for (const path of clash.paths()) conflicts.push({ manager: m, path });
-    next.set(id, { ...m, set: m.set.difference(clash).difference(comparison.removed) });
+    // Most writes touch nobody else's fields: such a manager keeps its set as it is.
+    const untouched = clash.isEmpty() && !comparison.removed.intersects(m.set);
+    next.set(id, untouched ? m : { ...m, set: m.set.difference(clash).difference(comparison.removed) });
   }
   if (conflicts.length > 0 && !force) {
     return conflicts.sort((a, b) => (managerId(a.manager) < managerId(b.manager) ? -1 : managerId(a.manager) > managerId(b.manager) ? 1 : 0));

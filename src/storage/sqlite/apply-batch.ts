@@ -12,7 +12,7 @@
 import type { KeyValue, TxnResult, WatchEvent } from '../backend.ts';
 import { KeyExistsError } from '../errors.ts';
 import type { Expiry } from './expiry-queue.ts';
-import type { KeyIndex } from './key-index.ts';
+import type { Head, KeyIndex } from './key-index.ts';
 import type { Queries } from './queries.ts';
 
 /** One queued write. */
@@ -32,6 +32,12 @@ export interface AppliedBatch {
   outcomes: Array<WriteOutcome | Error>;
   /** The batch's events in revision order. */
   events: WatchEvent[];
+  /**
+   * Updates whose `prevKv` was not read, with the revision of the row that holds it: the key
+   * index knows an update's revisions, and only watchers that ask for `prevKv` need the value,
+   * so the watch hub reads it for them.
+   */
+  unread: Map<WatchEvent, number>;
   /** TTLs the batch set. */
   expiries: Expiry[];
 }
@@ -46,6 +52,7 @@ export function applyBatch(
 ): AppliedBatch {
   const outcomes: Array<WriteOutcome | Error> = [];
   const events: WatchEvent[] = [];
+  const unread = new Map<WatchEvent, number>();
   const expiries: Expiry[] = [];
   // Keys this batch wrote: their newest value, or null once deleted.
   const written = new Map<string, KeyValue | null>();
@@ -56,19 +63,26 @@ export function applyBatch(
     const head = index.head(key);
     return head && queries.row(head.modRevision);
   };
+  /** The newest revision, create revision and version of a live key: no value read. */
+  const head = (key: string): Head | KeyValue | undefined => {
+    const mine = written.get(key);
+    return mine !== undefined ? (mine ?? undefined) : index.head(key);
+  };
   const exists = (key: string): boolean => {
     const mine = written.get(key);
     return mine !== undefined ? mine !== null : index.has(key);
   };
-  const put = (kv: KeyValue, prevKv: KeyValue | undefined, ttlSeconds: number | undefined): void => {
+  const put = (kv: KeyValue, prev: Head | KeyValue | undefined, ttlSeconds: number | undefined): void => {
     let expiresAt: number | null = null;
     if (ttlSeconds !== undefined) {
       expiresAt = now + ttlSeconds * 1000;
       expiries.push({ at: expiresAt, key: kv.key, revision: kv.modRevision });
     }
-    queries.append({ kv, deleted: false, prevRevision: prevKv?.modRevision ?? null, expiresAt });
+    queries.append({ kv, deleted: false, prevRevision: prev?.modRevision ?? null, expiresAt });
     written.set(kv.key, kv);
-    events.push({ type: 'put', kv, prevKv });
+    const event: WatchEvent = { type: 'put', kv, prevKv: prev && 'value' in prev ? prev : undefined };
+    if (prev && !('value' in prev)) unread.set(event, prev.modRevision);
+    events.push(event);
   };
 
   for (const op of ops) {
@@ -84,9 +98,10 @@ export function applyBatch(
         break;
       }
       case 'update': {
-        const prev = current(op.key);
+        const prev = head(op.key);
         if (prev === undefined || prev.modRevision !== op.expected) {
-          outcomes.push({ succeeded: false, revision, kv: prev });
+          // The caller retries from the current value: only a failed update reads it.
+          outcomes.push({ succeeded: false, revision, kv: prev && current(op.key) });
           break;
         }
         const rev = ++revision;
@@ -118,5 +133,5 @@ export function applyBatch(
       }
     }
   }
-  return { revision, outcomes, events, expiries };
+  return { revision, outcomes, events, unread, expiries };
 }

@@ -126,6 +126,7 @@ class SqliteBackend implements Backend {
       revision: () => this.#revision,
       compacted: () => this.#compacted,
       history: (prefix, from, to, limit) => this.#queries.history(prefix, from, to, limit),
+      row: (revision) => this.#queries.row(revision),
     });
     this.#expiryTimer = new ExpiryTimer({ now: this.#now, sweep: () => this.#sweepExpired() });
     const next = this.#expiries.peek();
@@ -360,8 +361,8 @@ class SqliteBackend implements Backend {
       // Watchers hear of the batch after its writers have their answers: a large fan-out never
       // delays an acknowledgement. Batches are still published in commit order, and the hub
       // drops events a watcher has already replayed from the log.
-      const events = applied.events;
-      setImmediate(() => this.#hub.publish(events));
+      const { events, unread } = applied;
+      setImmediate(() => this.#hub.publish(events, unread));
     }
     return applied.outcomes;
   }

@@ -12,7 +12,7 @@
  * watcher's `next`, so a watcher that replayed them from the log meanwhile gets no duplicate.
  */
 
-import type { Watch, WatchEvent, WatchOptions } from '../backend.ts';
+import type { KeyValue, Watch, WatchEvent, WatchOptions } from '../backend.ts';
 import { CompactedError } from '../errors.ts';
 
 /** What the hub needs from the store. */
@@ -24,12 +24,15 @@ export interface HistorySource {
   /** Up to `limit` events on keys starting with `prefix` with revision in [`from`, `to`]. Rows
    * past the committed revision may exist (a batch waiting for the disk); `to` leaves them out. */
   history(prefix: string, from: number, to: number, limit: number): WatchEvent[];
+  /** The put written at `revision` (undefined once compacted away). */
+  row(revision: number): KeyValue | undefined;
 }
 
 interface Watcher {
   readonly prefix: string;
   readonly onEvents: (events: WatchEvent[]) => void;
   readonly onError: (error: Error) => void;
+  readonly prevKv: boolean;
   /** The next revision this watcher may receive. */
   next: number;
   live: boolean;
@@ -59,6 +62,7 @@ export class WatchHub {
       prefix,
       onEvents: options.onEvents,
       onError: options.onError,
+      prevKv: options.prevKv !== false,
       next: options.startRevision,
       live: false,
       done: false,
@@ -74,15 +78,26 @@ export class WatchHub {
     return { cancel: () => this.#end(watcher) };
   }
 
-  /** Pushes just-committed events (in revision order) to the live watchers. */
-  publish(events: readonly WatchEvent[]): void {
+  /**
+   * Pushes just-committed events (in revision order) to the live watchers. `unread` names
+   * events whose `prevKv` is still in the log, by the revision of its row: it is read for the
+   * first watcher that wants it.
+   */
+  publish(events: readonly WatchEvent[], unread?: ReadonlyMap<WatchEvent, number>): void {
     // A snapshot: callbacks may start or cancel watches while we iterate.
     for (const watcher of [...this.#watchers]) {
       if (!watcher.live || watcher.done) continue;
       const matching = events.filter(
         (e) => e.kv.modRevision >= watcher.next && e.kv.key.startsWith(watcher.prefix),
       );
-      if (matching.length > 0) this.#deliver(watcher, matching);
+      if (matching.length === 0) continue;
+      if (watcher.prevKv && unread !== undefined && unread.size > 0) {
+        for (const e of matching) {
+          const revision = unread.get(e);
+          if (revision !== undefined && e.prevKv === undefined) e.prevKv = this.#source.row(revision);
+        }
+      }
+      this.#deliver(watcher, matching);
     }
   }
 

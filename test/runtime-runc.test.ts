@@ -3,7 +3,9 @@
  * a test bridge and subnet unique to the run, a busybox layer from Debian's busybox-static,
  * and a check that nothing (runtime containers, mounts, veths, cgroups, iptables rules) is left.
  */
+import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { describe, it } from 'node:test';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, symlink, copyFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -41,7 +43,7 @@ async function busyboxLayer(dir: string): Promise<string> {
 }
 
 function setupFor(runtimePath: string) {
-  return async (): Promise<RuntimeSuiteEnv> => {
+  return async (): Promise<RuntimeSuiteEnv & { stateDir: string }> => {
     const rand = Math.random().toString(16).slice(2, 6);
     const name = `skiff-test-${rand}`;
     const octet = 1 + Math.floor(Math.random() * 250);
@@ -56,6 +58,7 @@ function setupFor(runtimePath: string) {
     const cgroupDirs = () => readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
       .filter((l) => / - cgroup2? /.test(l)).map((l) => join(l.split(' ')[4]!, cgroupRoot));
     return {
+      stateDir,
       newRuntime: () => new RuncRuntime({ stateDir, runtimePath, runtimeRoot, network, cgroupRoot }),
       newRuntimeWithFailingNetwork: () => new RuncRuntime({
         stateDir: join(dir, 'state-failing'), runtimePath, runtimeRoot: join(dir, 'runtime-root-failing'), cgroupRoot,
@@ -111,3 +114,30 @@ const notRoot = isRoot ? undefined : 'needs root: runs real containers';
 runRuntimeSuite({ name: 'runc', skip: notRoot, setup: setupFor('runc') });
 const crunSkip = notRoot ?? crunWorks();
 if (!crunSkip) runRuntimeSuite({ name: 'crun', setup: setupFor('crun') });
+
+describe('RuncRuntime after a kill -9', { skip: notRoot }, () => {
+  it('removes the network namespace a killed instance had made ahead, and keeps those of sandboxes', async () => {
+    const env = await setupFor('runc')();
+    try {
+      const dir = join(env.stateDir, 'netns');
+      await mkdir(dir, { recursive: true });
+      // No process has this PID (above the kernel's largest pid_max): its maker is gone.
+      const left = join(dir, '4194305-left');
+      await writeFile(left, '');
+      execFileSync('unshare', [`--net=${left}`, 'true']);
+      const mounted = () => readFileSync('/proc/self/mountinfo', 'utf8').includes(left);
+      assert.ok(mounted());
+      const rt = env.newRuntime();
+      try {
+        assert.deepEqual(await rt.listPodSandboxes(), []);
+        assert.equal(mounted(), false);
+        assert.deepEqual(await readdir(dir), []);
+      } finally {
+        await rt.close();
+      }
+      assert.deepEqual(await env.leftovers(), []);
+    } finally {
+      await env.teardown();
+    }
+  });
+});

@@ -55,7 +55,12 @@ export async function nodeLeftoversSettled(nodeName: string, dataDir: string, oc
   }
 }
 
-/** What of a node is still on the machine (empty when nothing). `pods` false: the node's own bridge and cgroup root may stay. */
+/**
+ * What of a node is still on the machine (empty when nothing). Without `all`, what a running
+ * agent keeps for itself may stay: the node's bridge and cgroup root, and the one network
+ * namespace its runtime makes ahead for the next pod (`all`, after the agent stopped, checks
+ * that it went too).
+ */
 export function nodeLeftovers(nodeName: string, dataDir: string, octet: number, options: { all?: boolean } = {}): string[] {
   const names = hostNames(nodeName, dataDir);
   const found: string[] = [];
@@ -65,8 +70,10 @@ export function nodeLeftovers(nodeName: string, dataDir: string, octet: number, 
     const list = sh(rt, ['--root', root, 'list', '-q']).trim();
     if (list) found.push(`${rt} containers: ${list.replace(/\n/g, ' ')}`);
   }
-  const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(dataDir));
-  if (mounts.length) found.push(`mounts: ${mounts.map((l) => l.split(' ')[4]).join(' ')}`);
+  let mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(dataDir)).map((l) => l.split(' ')[4]!);
+  const spares = mounts.filter((m) => m.includes('/runtime/netns/'));
+  if (!options.all && spares.length === 1) mounts = mounts.filter((m) => m !== spares[0]);
+  if (mounts.length) found.push(`mounts: ${mounts.join(' ')}`);
   const veths = sh('ip', ['-o', 'link', 'show', 'master', names.bridge]).trim();
   if (veths) found.push(`veths: ${veths.split('\n').length}`);
   for (const dir of cgroupDirs(names.cgroupRoot)) {

@@ -60,8 +60,10 @@ for my $b (@binds) {
   my $src = "/proc/self/ns/$type"; my $none = 'none';
   syscall($mount + 0, $src, $file, $none, ${MS_BIND}, 0) == 0 or die "mount --bind $src $file: $!\n";
 }
-my ($fs, $what) = ('tmpfs', 'shm');
-syscall($mount + 0, $what, $shm, $fs, ${MS_NOSUID | MS_NODEV | MS_NOEXEC}, $shmopts) == 0 or die "mount tmpfs on $shm: $!\n";
+if ($shm ne '-') {
+  my ($fs, $what) = ('tmpfs', 'shm');
+  syscall($mount + 0, $what, $shm, $fs, ${MS_NOSUID | MS_NODEV | MS_NOEXEC}, $shmopts) == 0 or die "mount tmpfs on $shm: $!\n";
+}
 `;
 
 // @ARGV: mount source target fstype flags data
@@ -90,7 +92,7 @@ async function runOrThrow(what: string, source: string, args: string[]): Promise
 
 /** What {@link createSandboxNamespaces} makes: files the namespaces are bound to, and the shm mount. */
 export interface NamespaceFiles {
-  /** Omitted for a pod on the host's network. */
+  /** Omitted for a pod on the host's network, or one whose network namespace exists already. */
   net?: string;
   ipc: string;
   /** Omitted for a pod on the host's network (it has the host's name, as in containerd). */
@@ -108,6 +110,12 @@ export async function createSandboxNamespaces(files: NamespaceFiles, hostname: s
   const flags = (files.net ? CLONE_NEWNET : 0) | CLONE_NEWIPC | (files.uts ? CLONE_NEWUTS : 0);
   const binds = [...(files.net ? [`net=${files.net}`] : []), `ipc=${files.ipc}`, ...(files.uts ? [`uts=${files.uts}`] : [])];
   await runOrThrow('create namespaces', NAMESPACES, [String(n.unshare), String(n.sethostname), String(n.mount), String(flags), hostname, files.shm, shmOptions, ...binds]);
+}
+
+/** A new network namespace, its loopback up, kept alive by a bind mount onto `file` (existing, empty). */
+export async function createNetworkNamespace(file: string): Promise<void> {
+  const n = numbers();
+  await runOrThrow('create a network namespace', NAMESPACES, [String(n.unshare), String(n.sethostname), String(n.mount), String(CLONE_NEWNET), '', '-', '', `net=${file}`]);
 }
 
 /** mount(2) of an overlay filesystem (`lower` top layer first, as overlayfs lists them). */

@@ -21,7 +21,7 @@ import { type CniConfList, CniNetwork } from './cni.ts';
 import { run, runOk, spawner } from './command.ts';
 import { reopenShimLog } from './log-reopen.ts';
 import { buildSpec } from './oci-spec.ts';
-import { mountOverlay, unmountAll } from './kernel.ts';
+import { createNetworkNamespace, mountOverlay, unmountAll } from './kernel.ts';
 import { runtimeCommand } from './runtime-command.ts';
 import { createNamespaces, destroyNamespaces, sandboxPaths, type SandboxPaths, writeHostsFile, writeNameFiles } from './sandbox.ts';
 import { PRCTL_SYSCALL, SHIM_SOURCE } from './shim.ts';
@@ -54,6 +54,9 @@ interface SandboxRecord {
   state: 'ready' | 'notready';
   ips: string[];
   cgroupPath: string;
+  /** The network namespace's file when it was made ahead (see `#takeNetns`); absent, the
+   * sandbox directory's own `ns/net` (or none, on the host's network). */
+  netns?: string;
 }
 
 /** The second half of a sandbox's set-up, under way; `failed` once it could not be done. */
@@ -114,6 +117,10 @@ export class RuncRuntime implements ContainerRuntime {
   #ready: Promise<void>;
   /** Sandboxes whose cgroup and network are being set up, or failed to be (see {@link createPodSandbox}). */
   readonly #settingUp = new Map<string, PendingSetUp>();
+  /** The network namespace made ahead for the next sandbox (see `#takeNetns`), and its making. */
+  #spareNetns: string | undefined;
+  #makingNetns: Promise<void> | undefined;
+  #closed = false;
 
   constructor(options: RuncRuntimeOptions) {
     this.#stateDir = options.stateDir;
@@ -129,7 +136,8 @@ export class RuncRuntime implements ContainerRuntime {
   }
 
   async #init(): Promise<void> {
-    for (const d of ['sandboxes', 'containers', 'exits']) await mkdir(join(this.#stateDir, d), { recursive: true });
+    for (const d of ['sandboxes', 'containers', 'exits', 'netns']) await mkdir(join(this.#stateDir, d), { recursive: true });
+    await this.#removeStaleNetns();
     this.#runtime = await runtimeCommand(this.#runtime, this.#stateDir);
     await mkdir(this.#root, { recursive: true });
     if (this.#cni) await this.#cni.writeConfList(this.#cniConfDir);
@@ -340,19 +348,38 @@ export class RuncRuntime implements ContainerRuntime {
     const id = newId();
     const paths = sandboxPaths(this.#sandboxDir(id));
     const rec: SandboxRecord = { id, config, createdAt: this.#now(), state: 'notready', ips: [], cgroupPath: podCgroupPath(this.#cgroupRoot, config) };
+    // The network namespace comes with its loopback interface up (kernel.ts). One made ahead
+    // lets CNI ADD start while the other namespaces are being made; without one ready (the
+    // first pod, or a burst), it is made with the others, and CNI ADD follows.
+    let network: Promise<void> | undefined;
+    if (!config.hostNetwork) {
+      rec.netns = this.#takeNetns();
+      if (rec.netns) network = this.#podNetwork(rec);
+      network?.catch(() => {}); // its failure is reported by podSandboxReady
+    }
     await mkdir(paths.dir, { recursive: true });
     try {
-      // The network namespace comes with its loopback interface up (kernel.ts).
-      const steps = await Promise.allSettled([this.#saveSandbox(rec), createNamespaces(paths, config)]);
+      const steps = await Promise.allSettled([this.#saveSandbox(rec), createNamespaces(paths, config, rec.netns !== undefined)]);
       const failed = steps.find((step) => step.status === 'rejected');
       if (failed) throw failed.reason;
+      if (!config.hostNetwork && !network) {
+        network = this.#podNetwork(rec);
+        network.catch(() => {}); // as above
+      }
     } catch (err) {
+      await network?.catch(() => {});
       await this.#teardownSandbox(rec).catch(() => {});
       await rm(paths.dir, { recursive: true, force: true });
       throw err;
     }
-    const setUp: PendingSetUp = { done: this.#finishSetUp(rec, paths) };
-    setUp.done.then(() => this.#settingUp.delete(id), (error: Error) => (setUp.failed = error));
+    const setUp: PendingSetUp = { done: this.#finishSetUp(rec, paths, network) };
+    setUp.done.then(
+      () => {
+        this.#settingUp.delete(id);
+        this.#makeSpareNetns();
+      },
+      (error: Error) => (setUp.failed = error),
+    );
     this.#settingUp.set(id, setUp);
     return id;
   }
@@ -379,32 +406,107 @@ export class RuncRuntime implements ContainerRuntime {
    * its network: CNI ADD (none on the host's network), then the pod IP into hosts. Then the
    * record says ready.
    */
-  async #finishSetUp(rec: SandboxRecord, paths: SandboxPaths): Promise<void> {
+  async #finishSetUp(rec: SandboxRecord, paths: SandboxPaths, network: Promise<void> | undefined): Promise<void> {
     const { id, config } = rec;
-    const network = async () => {
-      if (!config.hostNetwork) {
-        const result = await this.#cni!.add(id, paths.netns, config.portMappings);
-        rec.ips = (result.ips ?? []).map((ip) => ip.address.split('/')[0]!);
-      }
+    const hosts = async () => {
+      await network;
       await writeHostsFile(paths, config, rec.ips);
     };
     try {
-      const steps = await Promise.allSettled([network(), writeNameFiles(paths, config), createPodCgroup(this.#cgroups, rec.cgroupPath, config.resources, config.qosClass)]);
+      const steps = await Promise.allSettled([hosts(), writeNameFiles(paths, config), createPodCgroup(this.#cgroups, rec.cgroupPath, config.resources, config.qosClass)]);
       const failed = steps.find((step) => step.status === 'rejected');
       if (failed) throw failed.reason;
       rec.state = 'ready';
       await this.#saveSandbox(rec);
     } catch (error) {
       // What CNI made of the network goes; the namespaces stay until the sandbox is removed.
-      if (!config.hostNetwork) await this.#cni!.del(id, paths.netns).catch(() => {});
+      if (!config.hostNetwork) await this.#cni!.del(id, this.#netnsOf(rec)).catch(() => {});
       throw error;
+    }
+  }
+
+  /** CNI ADD into the sandbox's network namespace; the pod's IPs go into its record. */
+  async #podNetwork(rec: SandboxRecord): Promise<void> {
+    const result = await this.#cni!.add(rec.id, this.#netnsOf(rec), rec.config.portMappings);
+    rec.ips = (result.ips ?? []).map((ip) => ip.address.split('/')[0]!);
+  }
+
+  /** The file of a sandbox's network namespace. */
+  #netnsOf(rec: SandboxRecord): string {
+    return rec.netns ?? sandboxPaths(this.#sandboxDir(rec.id)).netns;
+  }
+
+  /**
+   * The network namespace made ahead for a sandbox, if one is ready (undefined otherwise), and
+   * another is made ahead for the next one. Making one takes a few milliseconds, most of them in
+   * starting the process that makes it; made ahead, a pod's network (CNI ADD) starts as soon as
+   * its sandbox is asked for. The spare is this instance's: `close()` removes it, and an instance
+   * that starts removes those of instances no longer running (`#removeStaleNetns`).
+   */
+  #takeNetns(): string | undefined {
+    const taken = this.#spareNetns;
+    this.#spareNetns = undefined;
+    this.#makeSpareNetns();
+    return taken;
+  }
+
+  /**
+   * Starts making a spare network namespace, unless there is one or one is being made — or other
+   * sandboxes are being set up: in a burst of pods a spare would only add work, so each of them
+   * makes its own, and the spare comes once the burst is done.
+   */
+  #makeSpareNetns(): void {
+    if (this.#spareNetns || this.#makingNetns || this.#closed || !this.#cni) return;
+    for (const setUp of this.#settingUp.values()) if (setUp.failed === undefined) return;
+    this.#makingNetns = this.#makeNetns().then(
+      (file) => {
+        this.#makingNetns = undefined;
+        if (this.#closed) return removeNetns(file);
+        this.#spareNetns = file;
+      },
+      // No spare this time: the next sandbox makes its own namespace, and another try follows.
+      () => (this.#makingNetns = undefined),
+    );
+  }
+
+  async #makeNetns(): Promise<string> {
+    const file = join(this.#stateDir, 'netns', `${process.pid}-${newId()}`);
+    await writeFile(file, '');
+    try {
+      await createNetworkNamespace(file);
+    } catch (error) {
+      await rm(file, { force: true });
+      throw error;
+    }
+    return file;
+  }
+
+  /**
+   * Removes the network namespaces of `netns/` that no sandbox record names and whose maker is
+   * no longer running: spares left by an instance that was killed.
+   */
+  async #removeStaleNetns(): Promise<void> {
+    const dir = join(this.#stateDir, 'netns');
+    const names = await readdir(dir);
+    if (names.length === 0) return;
+    const used = new Set<string>();
+    for (const id of await readdir(join(this.#stateDir, 'sandboxes'))) {
+      const netns = (await this.#sandbox(id).catch(() => undefined))?.netns;
+      if (netns) used.add(netns);
+    }
+    for (const name of names) {
+      const file = join(dir, name);
+      const maker = Number(name.split('-')[0]);
+      if (used.has(file) || maker === process.pid || existsSync(`/proc/${maker}`)) continue;
+      await removeNetns(file);
     }
   }
 
   async #teardownSandbox(rec: SandboxRecord): Promise<void> {
     const paths = sandboxPaths(this.#sandboxDir(rec.id));
-    if (!rec.config.hostNetwork && this.#cni) await this.#cni.del(rec.id, paths.netns);
+    if (!rec.config.hostNetwork && this.#cni) await this.#cni.del(rec.id, this.#netnsOf(rec));
     await destroyNamespaces(paths);
+    if (rec.netns) await removeNetns(rec.netns);
   }
 
   async podSandboxStatus(id: string): Promise<SandboxStatus> {
@@ -417,7 +519,7 @@ export class RuncRuntime implements ContainerRuntime {
       state: this.#takesContainers(rec) ? 'ready' : 'notready',
       createdAt: rec.createdAt,
       ips: rec.state === 'ready' ? rec.ips : [],
-      netnsPath: rec.config.hostNetwork ? '/proc/1/ns/net' : paths.netns,
+      netnsPath: rec.config.hostNetwork ? '/proc/1/ns/net' : this.#netnsOf(rec),
       hostsPath: paths.hosts,
       resolvConfPath: paths.resolvConf,
       hostnamePath: paths.hostname,
@@ -456,8 +558,13 @@ export class RuncRuntime implements ContainerRuntime {
     }
     for (const c of await this.listContainers({ sandboxId: id })) await this.removeContainer(c.id);
     await this.#locked(`sandbox:${id}`, async () => {
-      if (rec.state === 'ready') await this.#teardownSandbox(rec);
-      else await destroyNamespaces(sandboxPaths(this.#sandboxDir(id)));
+      if (rec.state === 'ready') {
+        await this.#teardownSandbox(rec);
+      } else {
+        // Never ready: whatever CNI made was undone when its ADD failed.
+        await destroyNamespaces(sandboxPaths(this.#sandboxDir(id)));
+        if (rec.netns) await removeNetns(rec.netns);
+      }
       await removeCgroup(this.#cgroups, rec.cgroupPath);
       await rm(this.#sandboxDir(id), { recursive: true, force: true });
       this.#records.delete(join(this.#sandboxDir(id), 'sandbox.json'));
@@ -493,14 +600,13 @@ export class RuncRuntime implements ContainerRuntime {
     try {
       // overlayfs lists lowerdirs top first; the caller gives them bottom first.
       const lower = [...config.layers].reverse();
-      await mountOverlay(lower, join(dir, 'upper'), join(dir, 'work'), rootfs);
       const spec = buildSpec(config, {
         rootfs,
         cgroupsPath,
         ...(OWN_MIN_OOM_SCORE_ADJ !== undefined ? { minOomScoreAdj: OWN_MIN_OOM_SCORE_ADJ } : {}),
         sandboxSysctls: sandbox.config.sysctls,
         namespaces: {
-          net: sandbox.config.hostNetwork ? null : paths.netns,
+          net: sandbox.config.hostNetwork ? null : this.#netnsOf(sandbox),
           ipc: paths.ipc,
           uts: sandbox.config.hostNetwork ? null : paths.uts,
           shm: paths.shm,
@@ -509,10 +615,17 @@ export class RuncRuntime implements ContainerRuntime {
           hostname: paths.hostname,
         },
       });
-      await writeFile(join(dir, 'config.json'), JSON.stringify(spec));
-      await mkdir(dirname(config.logPath), { recursive: true });
-      if (config.stdin) await runOk('mkfifo', ['-m', '0600', join(dir, 'stdin')]);
-      await this.#saveContainer({ id, sandboxId, config, createdAt: this.#now(), cgroupsPath });
+      // Independent steps, at once: each waits on the kernel or the file system.
+      const steps = await Promise.allSettled([
+        mountOverlay(lower, join(dir, 'upper'), join(dir, 'work'), rootfs),
+        writeFile(join(dir, 'config.json'), JSON.stringify(spec)),
+        mkdir(dirname(config.logPath), { recursive: true }),
+        config.stdin ? runOk('mkfifo', ['-m', '0600', join(dir, 'stdin')]) : undefined,
+        // The record too: if another step fails, it goes with the directory.
+        this.#saveContainer({ id, sandboxId, config, createdAt: this.#now(), cgroupsPath }),
+      ]);
+      const failed = steps.find((step) => step.status === 'rejected');
+      if (failed) throw failed.reason;
       return id;
     } catch (err) {
       await unmountAll([rootfs]);
@@ -852,7 +965,7 @@ export class RuncRuntime implements ContainerRuntime {
     // Why nsenter + socat: the agent's own sockets live in the host namespace; a tiny relay
     // process entered into the pod's network namespace is what the kubelet's dockershim did,
     // needs no long-lived helper per pod and dies with the connection.
-    const child = spawn('nsenter', [`--net=${sandboxPaths(this.#sandboxDir(sandboxId)).netns}`, 'socat', '-', `TCP4:127.0.0.1:${port}`], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('nsenter', [`--net=${this.#netnsOf(rec)}`, 'socat', '-', `TCP4:127.0.0.1:${port}`], { stdio: ['pipe', 'pipe', 'pipe'] });
     child.stderr.resume();
     const duplex = Duplex.from({ readable: child.stdout, writable: child.stdin });
     duplex.on('close', () => child.kill());
@@ -869,10 +982,20 @@ export class RuncRuntime implements ContainerRuntime {
 
   async close(): Promise<void> {
     await this.#ready.catch(() => {});
+    this.#closed = true;
+    await this.#makingNetns;
+    if (this.#spareNetns) await removeNetns(this.#spareNetns);
+    this.#spareNetns = undefined;
     this.#watcher?.close();
     this.#watcher = null;
     for (const [, set] of this.#exitWaiters) for (const w of set) w();
   }
+}
+
+/** Unmounts a network namespace's file and removes it. */
+async function removeNetns(file: string): Promise<void> {
+  await unmountAll([file]);
+  await rm(file, { force: true });
 }
 
 /** Sets the window size of the tty a process has on fd 0 (the pty slave inside its container). */

@@ -8,7 +8,7 @@ import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
 import type { SandboxConfig } from '../container-runtime.ts';
-import { createSandboxNamespaces, unmountAll } from './kernel.ts';
+import { createSandboxNamespaces, type NamespaceFiles, unmountAll } from './kernel.ts';
 
 /** Files of one sandbox under its directory. */
 export interface SandboxPaths {
@@ -44,12 +44,15 @@ export function podHostname(config: SandboxConfig): string {
 
 /**
  * Creates the namespaces (IPC; network and UTS unless hostNetwork) and sets the hostname in the
- * new UTS namespace, and mounts the shared /dev/shm.
+ * new UTS namespace, and mounts the shared /dev/shm. `netnsMade`: the network namespace exists
+ * already (made ahead, elsewhere), so only the others are made.
  */
-export async function createNamespaces(paths: SandboxPaths, config: SandboxConfig): Promise<void> {
+export async function createNamespaces(paths: SandboxPaths, config: SandboxConfig, netnsMade = false): Promise<void> {
   await Promise.all([mkdir(join(paths.dir, 'ns'), { recursive: true }), mkdir(paths.shm, { recursive: true })]);
   // As containerd: a hostNetwork pod shares the host's UTS namespace too (it has the host's name).
-  const files = config.hostNetwork ? { ipc: paths.ipc, shm: paths.shm } : { net: paths.netns, ipc: paths.ipc, uts: paths.uts, shm: paths.shm };
+  const files: NamespaceFiles = config.hostNetwork
+    ? { ipc: paths.ipc, shm: paths.shm }
+    : { ...(netnsMade ? {} : { net: paths.netns }), ipc: paths.ipc, uts: paths.uts, shm: paths.shm };
   await Promise.all([files.net, files.ipc, files.uts].filter((f) => f !== undefined).map((f) => writeFile(f, '')));
   await createSandboxNamespaces(files, podHostname(config));
 }

@@ -160,13 +160,27 @@ describe('cached objects', () => {
     assert.equal(JSON.parse(cached.line('ADDED').toString()).object.metadata.resourceVersion, '9');
   });
 
-  it('decode their metadata apart from the rest, for metadata-only watchers', () => {
-    const object = { apiVersion: 'v1', kind: 'ConfigMap', data: { k: '{"x":"}"}' }, metadata: { name: 'm', ownerReferences: [{ uid: 'u', name: 'o', kind: 'K', apiVersion: 'v1' }] } };
-    const cached = new CachedObject('/registry/core/configmaps/ns/m', JSON.stringify(object), 3);
-    assert.deepEqual(cached.metadata, { ...object.metadata, resourceVersion: '3' });
-    const decoded = new CachedObject('/registry/core/configmaps/ns/m', JSON.stringify(object), 3);
-    assert.equal(decoded.object.metadata?.name, 'm');
-    assert.equal(decoded.metadata, decoded.object.metadata, 'shared once the object is decoded');
-    assert.equal(new CachedObject('/k', JSON.stringify({ metadata: { name: 'x' } }), 4).metadata.resourceVersion, '4');
+  it('decode their metadata apart from the rest and without managedFields, for in-process metadata-only watchers', () => {
+    const managedFields = [{ manager: 'm', operation: 'Update', fieldsType: 'FieldsV1', fieldsV1: { 'f:metadata': { 'f:name': {} }, '"]}': {} } }];
+    const owners = [{ uid: 'u', name: 'o', kind: 'K', apiVersion: 'v1' }];
+    const metadatas = [
+      { name: 'm', managedFields, ownerReferences: owners },
+      { managedFields, name: 'first' },
+      { name: 'last', managedFields },
+      { managedFields },
+      { name: 'none', labels: { managedFields: '[' } },
+    ];
+    for (const metadata of metadatas) {
+      const object = { apiVersion: 'v1', kind: 'ConfigMap', data: { k: '{"x":"}"}', managedFields: '[' }, metadata };
+      const { managedFields: _drop, ...rest } = metadata as { managedFields?: unknown };
+      const expected = { resourceVersion: '3', ...rest };
+      const cached = new CachedObject('/registry/core/configmaps/ns/m', JSON.stringify(object), 3);
+      assert.deepEqual(cached.metadataWithoutManagedFields, expected, JSON.stringify(metadata));
+      const decoded = new CachedObject('/registry/core/configmaps/ns/m', JSON.stringify(object), 3);
+      assert.equal(decoded.object.metadata?.resourceVersion, '3');
+      assert.deepEqual(decoded.metadataWithoutManagedFields, expected, 'from the decoded object too');
+      assert.ok(decoded.object.metadata?.managedFields === undefined || Array.isArray(decoded.object.metadata.managedFields), 'the object keeps its own');
+    }
+    assert.deepEqual(new CachedObject('/k', JSON.stringify({ kind: 'Bare' }), 4).metadataWithoutManagedFields, { resourceVersion: '4' });
   });
 });

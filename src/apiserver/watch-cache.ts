@@ -58,15 +58,27 @@ export class CachedObject {
   }
 
   /**
-   * The `metadata` alone, decoded apart from the rest of the object (shared if the object was
-   * decoded already): what metadata-only watchers (the garbage collector's) take. Not kept: such
-   * a watcher keeps what it needs of it.
+   * The `metadata` alone without its `managedFields`, decoded apart from the rest of the object:
+   * what in-process metadata-only watchers (the garbage collector's) take. No controller reads
+   * managedFields, and they are most of the metadata's text, so they are cut out before
+   * decoding. A new object each time: such a watcher keeps what it needs of it.
    */
-  get metadata(): ObjectMeta {
-    if (this.#object) return (this.#object.metadata ??= {});
-    const json = this.json;
-    const start = topLevelObjectStart(json, 'metadata');
-    return start < 0 ? (this.object.metadata ?? {}) : (JSON.parse(json.slice(start, objectEnd(json, start) + 1)) as ObjectMeta);
+  get metadataWithoutManagedFields(): ObjectMeta {
+    const json = this.#object ? undefined : this.json;
+    const start = json === undefined ? -1 : topLevelObjectStart(json, 'metadata');
+    if (json === undefined || start < 0) {
+      const { managedFields: _drop, ...rest } = this.object.metadata ?? {};
+      return rest;
+    }
+    const end = objectEnd(json, start);
+    const list = memberStart(json, 'managedFields', '[', start);
+    if (list < 0) return JSON.parse(json.slice(start, end + 1)) as ObjectMeta;
+    // Out go the key, its list and one comma beside them.
+    let from = list - '"managedFields":'.length;
+    let to = objectEnd(json, list) + 1;
+    if (json.charCodeAt(to) === 44) to++;
+    else if (json.charCodeAt(from - 1) === 44) from--;
+    return JSON.parse(json.slice(start, from) + json.slice(to, end + 1)) as ObjectMeta;
   }
 
   #lines: Map<string, Buffer> | undefined;
@@ -130,9 +142,18 @@ function objectEnd(json: string, start: number): number {
  * object text `json` (compact, as JSON.stringify writes it), or -1.
  */
 function topLevelObjectStart(json: string, name: string): number {
-  const wanted = `"${name}":{`;
+  return memberStart(json, name, '{', 0);
+}
+
+/**
+ * The index of the `open` (`{` or `[`) that opens the value of member `name` of the object that
+ * opens at `from` in the compact JSON text `json`, or -1 when it has no such member (or its
+ * value is of another kind).
+ */
+function memberStart(json: string, name: string, open: '{' | '[', from: number): number {
+  const wanted = `"${name}":${open}`;
   let depth = 0;
-  for (let i = 0; i < json.length; i++) {
+  for (let i = from; i < json.length; i++) {
     const c = json.charCodeAt(i);
     if (c === 34) {
       // A string: at depth 1 right after `{` or `,` it is a key; skip to its end.
@@ -140,8 +161,8 @@ function topLevelObjectStart(json: string, name: string): number {
       i = stringEnd(json, i);
     } else if (c === 123 || c === 91) {
       depth++;
-    } else if (c === 125 || c === 93) {
-      depth--;
+    } else if ((c === 125 || c === 93) && --depth === 0) {
+      return -1;
     }
   }
   return -1;

@@ -104,7 +104,8 @@ export async function watchStream(
     contentType,
     stream: {
       start(write, end, options) {
-        // In-process consumers of plain JSON and metadata-only watches take the objects themselves.
+        // In-process consumers of plain JSON and metadata-only watches take the objects themselves
+        // (metadata-only: without managedFields, which no controller reads).
         const objects = rendering.as === 'object' || rendering.as === 'PartialObjectMetadata' ? options?.objects : undefined;
         const version = rendering.as === 'PartialObjectMetadata' ? rendering.version : undefined;
         let stopWatch: (() => void) | undefined;
@@ -152,7 +153,10 @@ export async function watchStream(
   };
 }
 
-/** A metadata-only watcher's view of a cached object: its metadata, decoded apart from the rest. */
+/**
+ * An in-process metadata-only watcher's view of a cached object: its metadata, decoded apart from
+ * the rest, without managedFields (see `CachedObject.metadataWithoutManagedFields`).
+ */
 function partialMetadataOf(cached: CachedObject, version: 'v1' | 'v1beta1'): Record<string, unknown> {
-  return partialMetadata({ metadata: cached.metadata }, version);
+  return partialMetadata({ metadata: cached.metadataWithoutManagedFields }, version);
 }

@@ -107,7 +107,10 @@ export function withResourceVersion(stored: string, rv: string): string {
     return JSON.stringify(object);
   }
   const empty = stored.charCodeAt(at + 1) === 125; // '}'
-  return `${stored.slice(0, at + 1)}"resourceVersion":${JSON.stringify(rv)}${empty ? '' : ','}${stored.slice(at + 1)}`;
+  // Joined, not concatenated: V8 keeps a concatenation as a tree of pieces (slices of `stored`
+  // among them), ~8 heap objects the cache would hold for every object it keeps; a join is one
+  // flat string.
+  return [stored.slice(0, at + 1), '"resourceVersion":', JSON.stringify(rv), empty ? '' : ',', stored.slice(at + 1)].join('');
 }
 
 /** The index of the `"` that closes the JSON string opening at `start`. */

@@ -41,19 +41,20 @@ interface ApiObject {
   metadata: Metadata;
 }
 
-/** What the graph keeps of an object: the metadata fields it reads (no managedFields, labels or annotations). */
-function graphView(object: ApiObject): ApiObject {
+/**
+ * What the graph keeps of an object: the metadata fields it reads (no managedFields, labels,
+ * annotations or resourceVersion). The graph holds one per object of every kind, so each is
+ * kept to one small object.
+ */
+function graphMetadata(object: ApiObject): Metadata {
   const m = object.metadata;
   return {
-    metadata: {
-      name: m.name,
-      ...(m.namespace !== undefined ? { namespace: m.namespace } : {}),
-      uid: m.uid,
-      ...(m.resourceVersion !== undefined ? { resourceVersion: m.resourceVersion } : {}),
-      ...(m.deletionTimestamp !== undefined ? { deletionTimestamp: m.deletionTimestamp } : {}),
-      ...(m.finalizers !== undefined ? { finalizers: m.finalizers } : {}),
-      ...(m.ownerReferences !== undefined ? { ownerReferences: m.ownerReferences } : {}),
-    },
+    name: m.name,
+    ...(m.namespace !== undefined ? { namespace: m.namespace } : {}),
+    uid: m.uid,
+    ...(m.deletionTimestamp !== undefined ? { deletionTimestamp: m.deletionTimestamp } : {}),
+    ...(m.finalizers !== undefined ? { finalizers: m.finalizers } : {}),
+    ...(m.ownerReferences !== undefined ? { ownerReferences: m.ownerReferences } : {}),
   };
 }
 
@@ -68,11 +69,11 @@ interface ResourceInfo {
 /** What the collector knows of one object. */
 interface Node {
   uid: string;
-  /** API path of the object. */
-  path: string;
-  object: ApiObject;
-  /** uids of objects that name this one as owner. */
-  dependents: Set<string>;
+  /** Where its kind lives (shared by every node of the kind): with `meta`, the object's API path. */
+  info: ResourceInfo;
+  meta: Metadata;
+  /** uids of objects that name this one as owner; made for the first. */
+  dependents?: Set<string>;
 }
 
 const ORPHAN = 'orphan';
@@ -168,7 +169,7 @@ export class GarbageCollector {
     const stop = await this.#client.watch<ApiObject>(
       { path, accept: 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1' },
       (event) => {
-        if (event.type === 'ADDED' || event.type === 'MODIFIED') this.#upsert(info, graphView(event.object));
+        if (event.type === 'ADDED' || event.type === 'MODIFIED') this.#upsert(info, graphMetadata(event.object));
         else if (event.type === 'DELETED') this.#remove(event.object);
       },
       () => {
@@ -189,21 +190,25 @@ export class GarbageCollector {
     return info.namespaced ? `${info.base}/namespaces/${m.namespace}/${info.resource}/${m.name}` : `${info.base}/${info.resource}/${m.name}`;
   }
 
-  #upsert(info: ResourceInfo, object: ApiObject): void {
-    const m = object.metadata;
+  /** An object's API path. */
+  #path(node: Node): string {
+    return this.#pathOf(node.info, node.meta);
+  }
+
+  #upsert(info: ResourceInfo, m: Metadata): void {
     const previous = this.#nodes.get(m.uid);
-    const node: Node = previous ?? { uid: m.uid, path: this.#pathOf(info, m), object, dependents: new Set() };
+    const node: Node = previous ?? { uid: m.uid, info, meta: m };
     if (previous) {
-      for (const ref of previous.object.metadata.ownerReferences ?? []) {
-        this.#nodes.get(ref.uid)?.dependents.delete(m.uid);
+      for (const ref of previous.meta.ownerReferences ?? []) {
+        this.#nodes.get(ref.uid)?.dependents?.delete(m.uid);
         this.#waiting.get(ref.uid)?.delete(m.uid);
       }
     }
-    node.object = object;
+    node.meta = m;
     this.#nodes.set(m.uid, node);
     for (const ref of m.ownerReferences ?? []) {
       const owner = this.#nodes.get(ref.uid);
-      if (owner) owner.dependents.add(m.uid);
+      if (owner) (owner.dependents ??= new Set()).add(m.uid);
       else {
         let set = this.#waiting.get(ref.uid);
         if (!set) this.#waiting.set(ref.uid, (set = new Set()));
@@ -215,7 +220,7 @@ export class GarbageCollector {
     // Dependents seen before this owner now hang off it.
     const waiting = this.#waiting.get(m.uid);
     if (waiting) {
-      for (const dep of waiting) node.dependents.add(dep);
+      for (const dep of waiting) (node.dependents ??= new Set()).add(dep);
       this.#waiting.delete(m.uid);
     }
     if (m.deletionTimestamp && (m.finalizers ?? []).some((f) => f === ORPHAN || f === FOREGROUND)) this.#queue.add(m.uid);
@@ -228,9 +233,9 @@ export class GarbageCollector {
     for (const ref of m.ownerReferences ?? []) {
       const owner = this.#nodes.get(ref.uid);
       if (owner) {
-        owner.dependents.delete(m.uid);
+        owner.dependents?.delete(m.uid);
         // A foreground owner may have been waiting for this dependent.
-        if (owner.object.metadata.deletionTimestamp) this.#queue.add(owner.uid);
+        if (owner.meta.deletionTimestamp) this.#queue.add(owner.uid);
       }
       this.#waiting.get(ref.uid)?.delete(m.uid);
     }
@@ -247,7 +252,7 @@ export class GarbageCollector {
   async #sync(uid: string): Promise<boolean> {
     const node = this.#nodes.get(uid);
     if (!node) return false;
-    const m = node.object.metadata;
+    const m = node.meta;
     const finalizers = m.finalizers ?? [];
     if (m.deletionTimestamp && finalizers.includes(ORPHAN)) return this.#orphanDependents(node);
     if (m.deletionTimestamp && finalizers.includes(FOREGROUND)) return this.#deleteDependentsFirst(node);
@@ -256,7 +261,7 @@ export class GarbageCollector {
 
   /** Deletes `node` if every owner it names is gone. */
   async #collectIfOrphaned(node: Node): Promise<boolean> {
-    const refs = node.object.metadata.ownerReferences ?? [];
+    const refs = node.meta.ownerReferences ?? [];
     if (refs.length === 0) return false;
     let foregroundOwner = false;
     for (const ref of refs) {
@@ -265,10 +270,10 @@ export class GarbageCollector {
       if (state === 'foreground') foregroundOwner = true;
     }
     // Every owner is gone, or is itself waiting in foreground deletion for its dependents.
-    const m = node.object.metadata;
+    const m = node.meta;
     const response = await this.#client.request({
       method: 'DELETE',
-      path: node.path,
+      path: this.#path(node),
       body: {
         kind: 'DeleteOptions',
         apiVersion: 'v1',
@@ -277,7 +282,7 @@ export class GarbageCollector {
       },
     });
     if (response.status >= 400 && response.status !== 404 && response.status !== 409) {
-      throw new Error(`DELETE ${node.path}: ${response.status} ${JSON.stringify(response.body)}`);
+      throw new Error(`DELETE ${this.#path(node)}: ${response.status} ${JSON.stringify(response.body)}`);
     }
     return false;
   }
@@ -285,9 +290,9 @@ export class GarbageCollector {
   /** Whether an owner exists, asking the API when the graph does not know it. */
   async #ownerState(node: Node, ref: OwnerReference): Promise<'present' | 'absent' | 'foreground'> {
     const known = this.#nodes.get(ref.uid);
-    const owner = known?.object ?? (await this.#lookup(node, ref));
-    if (!owner || owner.metadata.uid !== ref.uid) return 'absent';
-    if (owner.metadata.deletionTimestamp && (owner.metadata.finalizers ?? []).includes(FOREGROUND)) return 'foreground';
+    const owner = known?.meta ?? (await this.#lookup(node, ref))?.metadata;
+    if (!owner || owner.uid !== ref.uid) return 'absent';
+    if (owner.deletionTimestamp && (owner.finalizers ?? []).includes(FOREGROUND)) return 'foreground';
     return 'present';
   }
 
@@ -299,9 +304,9 @@ export class GarbageCollector {
       // as upstream, whose collector requeues an item whose owner's kind it cannot map.
       await this.#resync();
       info = this.#kinds.get(`${ref.apiVersion}/${ref.kind}`);
-      if (!info) throw new Error(`owner ${ref.kind} ${ref.name} (${ref.apiVersion}) of ${node.path}: the server does not serve that kind`);
+      if (!info) throw new Error(`owner ${ref.kind} ${ref.name} (${ref.apiVersion}) of ${this.#path(node)}: the server does not serve that kind`);
     }
-    const path = this.#pathOf(info, { name: ref.name, namespace: node.object.metadata.namespace, uid: ref.uid });
+    const path = this.#pathOf(info, { name: ref.name, namespace: node.meta.namespace, uid: ref.uid });
     const response = await this.#client.request<ApiObject>({ method: 'GET', path });
     if (response.status === 404) return undefined;
     if (response.status !== 200) throw new Error(`GET ${path}: ${response.status}`);
@@ -310,10 +315,10 @@ export class GarbageCollector {
 
   /** Orphan propagation: drop the owner from each dependent, then release the owner. */
   async #orphanDependents(owner: Node): Promise<boolean> {
-    for (const uid of [...owner.dependents]) {
+    for (const uid of [...(owner.dependents ?? [])]) {
       const dep = this.#nodes.get(uid);
       if (!dep) continue;
-      await this.#update(dep.path, (object) => {
+      await this.#update(this.#path(dep), (object) => {
         object.metadata.ownerReferences = (object.metadata.ownerReferences ?? []).filter((r) => r.uid !== owner.uid);
         if (object.metadata.ownerReferences.length === 0) delete object.metadata.ownerReferences;
       });
@@ -325,19 +330,19 @@ export class GarbageCollector {
   /** Foreground propagation: delete the dependents, release the owner once blockers are gone. */
   async #deleteDependentsFirst(owner: Node): Promise<boolean> {
     let blocking = 0;
-    for (const uid of [...owner.dependents]) {
+    for (const uid of [...(owner.dependents ?? [])]) {
       const dep = this.#nodes.get(uid);
       if (!dep) continue;
-      const ref = (dep.object.metadata.ownerReferences ?? []).find((r) => r.uid === owner.uid);
+      const ref = (dep.meta.ownerReferences ?? []).find((r) => r.uid === owner.uid);
       if (ref?.blockOwnerDeletion) blocking++;
-      if (!dep.object.metadata.deletionTimestamp) {
+      if (!dep.meta.deletionTimestamp) {
         const response = await this.#client.request({
           method: 'DELETE',
-          path: dep.path,
+          path: this.#path(dep),
           body: { kind: 'DeleteOptions', apiVersion: 'v1', preconditions: { uid }, propagationPolicy: 'Foreground' },
         });
         if (response.status >= 400 && response.status !== 404 && response.status !== 409) {
-          throw new Error(`DELETE ${dep.path}: ${response.status} ${JSON.stringify(response.body)}`);
+          throw new Error(`DELETE ${this.#path(dep)}: ${response.status} ${JSON.stringify(response.body)}`);
         }
       }
     }
@@ -347,7 +352,7 @@ export class GarbageCollector {
   }
 
   async #removeFinalizer(node: Node, finalizer: string): Promise<void> {
-    await this.#update(node.path, (object) => {
+    await this.#update(this.#path(node), (object) => {
       object.metadata.finalizers = (object.metadata.finalizers ?? []).filter((f) => f !== finalizer);
     });
   }

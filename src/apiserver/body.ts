@@ -22,8 +22,9 @@ import { depthExceeds, MAX_DEPTH } from './object-meta.ts';
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /** The body as text; 400 when it is not UTF-8. */
-function text(body: Uint8Array | undefined): string {
+function text(body: Uint8Array | string | undefined): string {
   if (!body || body.length === 0) throw badRequest('the request body is empty');
+  if (typeof body === 'string') return body;
   try {
     return decoder.decode(body);
   } catch {
@@ -32,7 +33,7 @@ function text(body: Uint8Array | undefined): string {
 }
 
 /** Parses JSON or YAML text into a value; `what` names the body in messages. */
-export function parseDocument(body: Uint8Array | undefined, format: BodyFormat, what = 'object'): unknown {
+export function parseDocument(body: Uint8Array | string | undefined, format: BodyFormat, what = 'object'): unknown {
   const source = text(body);
   let value: unknown;
   if (format === 'yaml' || format === 'apply-patch') {
@@ -57,7 +58,7 @@ export function parseDocument(body: Uint8Array | undefined, format: BodyFormat, 
 }
 
 /** Decodes a create/update body into an object. */
-export function decodeObject(body: Uint8Array | undefined, contentType: string | undefined): Record<string, unknown> {
+export function decodeObject(body: Uint8Array | string | undefined, contentType: string | undefined): Record<string, unknown> {
   const format = bodyFormat(contentType);
   if (format === 'protobuf') return decodeProtobuf(body);
   if (format !== 'json' && format !== 'yaml') throw unsupportedMediaType(contentType ?? '');
@@ -69,11 +70,11 @@ export function decodeObject(body: Uint8Array | undefined, contentType: string |
 }
 
 /** A protobuf body, as the object its JSON form would be. */
-function decodeProtobuf(body: Uint8Array | undefined): Record<string, unknown> {
+function decodeProtobuf(body: Uint8Array | string | undefined): Record<string, unknown> {
   if (!body || body.length === 0) throw badRequest('the request body is empty');
   try {
     if (!protobuf) throw new Error('prepareBody() was not awaited before a protobuf body was decoded');
-    const { object } = protobuf.decodeProtobufBody(body);
+    const { object } = protobuf.decodeProtobufBody(typeof body === 'string' ? Buffer.from(body) : body);
     // Messages bound the nesting, but JSON carried inside a RawExtension is not bounded.
     if (depthExceeds(object, MAX_DEPTH)) throw badRequest(`the object is nested too deeply (more than ${MAX_DEPTH} levels)`);
     return object;

@@ -28,7 +28,8 @@ export type ToApi =
       query: string;
       accept: string | undefined;
       contentType: string | undefined;
-      body: Uint8Array | undefined;
+      /** Text when the front-end decoded it (see `ApiRequest.body`). */
+      body: Uint8Array | string | undefined;
       userAgent: string | undefined;
     }
   /** The client of stream `id` went away. */

@@ -8,6 +8,7 @@ import type { ApiRequest, ApiResponse } from '../client/index.ts';
 import { Outbox, type FrontEndSettings, type ToApi, type ToFrontEnd } from './front-end-protocol.ts';
 import type { Duplex } from 'node:stream';
 import { listen, type Listener, type UpgradeRequest } from './listener.ts';
+import { bodyFormat } from './negotiate.ts';
 
 /** A stream whose head has arrived: chunks wait here until the listener starts writing it. */
 interface RelayedStream {
@@ -38,6 +39,22 @@ function relayUpgrade(request: UpgradeRequest, socket: Duplex, head: Buffer): vo
   });
 }
 
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * A JSON or YAML body as text, decoded here rather than on the API thread (which then holds no
+ * buffer per request either); bytes that are no UTF-8, and other formats, go as they are — the
+ * API thread answers them as it would.
+ */
+function asText(body: Uint8Array | string | undefined, contentType: string | undefined): Uint8Array | string | undefined {
+  if (body === undefined || typeof body === 'string' || bodyFormat(contentType) === 'protobuf') return body;
+  try {
+    return utf8.decode(body);
+  } catch {
+    return body;
+  }
+}
+
 function forward(request: ApiRequest): Promise<ApiResponse> {
   const id = nextId++;
   outbox.push({
@@ -48,7 +65,7 @@ function forward(request: ApiRequest): Promise<ApiResponse> {
     query: request.query.size === 0 ? '' : request.query.toString(),
     accept: request.accept,
     contentType: request.contentType,
-    body: request.body,
+    body: asText(request.body, request.contentType),
     userAgent: request.userAgent,
   });
   return new Promise((resolve) => waiting.set(id, resolve));

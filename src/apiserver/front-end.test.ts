@@ -40,7 +40,7 @@ function echo(streams: { write?: (chunk: string) => void; end?: () => void; stop
         },
       };
     }
-    const body = r.body ? new TextDecoder().decode(r.body) : '';
+    const body = typeof r.body === 'string' ? r.body : r.body ? new TextDecoder().decode(r.body) : '';
     return {
       status: 201,
       contentType: 'application/json',

@@ -575,7 +575,8 @@ function fieldWarnings(request: ApiRequest, def: ResourceDef, body: KubeObject):
   if (directive === 'Ignore') return [];
   const problems = (def.unknownFields?.(body) ?? []).map((path) => `unknown field "${path}"`);
   if (bodyFormat(request.contentType) === 'json' && request.body) {
-    problems.push(...duplicateFields(new TextDecoder().decode(request.body), body).map((path) => `duplicate field "${path}"`));
+    const text = typeof request.body === 'string' ? request.body : new TextDecoder().decode(request.body);
+    problems.push(...duplicateFields(text, body).map((path) => `duplicate field "${path}"`));
   }
   if (problems.length > 0 && directive === 'Strict') {
     throw badRequest(`${def.kind} in version "${def.version}" cannot be handled as a ${def.kind}: strict decoding error: ${problems.join(', ')}`);

@@ -14,8 +14,12 @@ export interface ApiRequest {
   accept: string | undefined;
   /** `Content-Type`, as sent. */
   contentType: string | undefined;
-  /** The request body, already limited in size by the transport. */
-  body: Uint8Array | undefined;
+  /**
+   * The request body, already limited in size by the transport: its bytes, or its text when the
+   * transport decoded it (valid UTF-8 of a text format) — the front-end threads decode JSON and
+   * YAML bodies, so the API thread neither decodes them nor holds a buffer per request.
+   */
+  body: Uint8Array | string | undefined;
   /** `User-Agent`, as sent; names the field manager of writes that give none. */
   userAgent?: string;
 }

@@ -102,7 +102,7 @@ function toApiRequest(request: ClientRequest, userAgent: string): ApiRequest {
     query: new URLSearchParams(request.query ?? {}),
     accept: request.accept ?? 'application/json',
     contentType: request.contentType ?? 'application/json',
-    body: request.body === undefined ? undefined : Buffer.from(JSON.stringify(request.body)),
+    body: request.body === undefined ? undefined : JSON.stringify(request.body),
     userAgent,
   };
 }

@@ -141,7 +141,7 @@ export class PodStreams {
     const location = kubeletLocation(await this.#deps.getNode(nodeName));
     const query = request.query.size ? `?${request.query}` : '';
     const target = `/${path.split('/').map(encodeURIComponent).join('/')}${query}`;
-    const { response, abort } = await kubeletRequest(location, this.#deps.kubeletClient, request.method, target, request.body, request.contentType);
+    const { response, abort } = await kubeletRequest(location, this.#deps.kubeletClient, request.method, target, typeof request.body === 'string' ? Buffer.from(request.body) : request.body, request.contentType);
     return {
       status: response.statusCode ?? 502,
       contentType: String(response.headers['content-type'] ?? 'application/octet-stream'),

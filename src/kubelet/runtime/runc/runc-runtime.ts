@@ -359,9 +359,7 @@ export class RuncRuntime implements ContainerRuntime {
     }
     await mkdir(paths.dir, { recursive: true });
     try {
-      const steps = await Promise.allSettled([this.#saveSandbox(rec), createNamespaces(paths, config, rec.netns !== undefined)]);
-      const failed = steps.find((step) => step.status === 'rejected');
-      if (failed) throw failed.reason;
+      await allDone([this.#saveSandbox(rec), createNamespaces(paths, config, rec.netns !== undefined)]);
       if (!config.hostNetwork && !network) {
         network = this.#podNetwork(rec);
         network.catch(() => {}); // as above
@@ -413,9 +411,7 @@ export class RuncRuntime implements ContainerRuntime {
       await writeHostsFile(paths, config, rec.ips);
     };
     try {
-      const steps = await Promise.allSettled([hosts(), writeNameFiles(paths, config), createPodCgroup(this.#cgroups, rec.cgroupPath, config.resources, config.qosClass)]);
-      const failed = steps.find((step) => step.status === 'rejected');
-      if (failed) throw failed.reason;
+      await allDone([hosts(), writeNameFiles(paths, config), createPodCgroup(this.#cgroups, rec.cgroupPath, config.resources, config.qosClass)]);
       rec.state = 'ready';
       await this.#saveSandbox(rec);
     } catch (error) {
@@ -616,7 +612,7 @@ export class RuncRuntime implements ContainerRuntime {
         },
       });
       // Independent steps, at once: each waits on the kernel or the file system.
-      const steps = await Promise.allSettled([
+      await allDone([
         mountOverlay(lower, join(dir, 'upper'), join(dir, 'work'), rootfs),
         writeFile(join(dir, 'config.json'), JSON.stringify(spec)),
         mkdir(dirname(config.logPath), { recursive: true }),
@@ -624,8 +620,6 @@ export class RuncRuntime implements ContainerRuntime {
         // The record too: if another step fails, it goes with the directory.
         this.#saveContainer({ id, sandboxId, config, createdAt: this.#now(), cgroupsPath }),
       ]);
-      const failed = steps.find((step) => step.status === 'rejected');
-      if (failed) throw failed.reason;
       return id;
     } catch (err) {
       await unmountAll([rootfs]);
@@ -990,6 +984,15 @@ export class RuncRuntime implements ContainerRuntime {
     this.#watcher = null;
     for (const [, set] of this.#exitWaiters) for (const w of set) w();
   }
+}
+
+/**
+ * Waits for every step, then throws the first failure if any: steps that run at once are all
+ * finished before the caller cleans up after a failed one.
+ */
+async function allDone(steps: (Promise<unknown> | undefined)[]): Promise<void> {
+  const failed = (await Promise.allSettled(steps)).find((step) => step.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 /** Unmounts a network namespace's file and removes it. */

@@ -222,8 +222,12 @@ spec:
   assert.equal(condition.status, 'True');
   assert.equal(condition.reason, 'FailedCreate');
   assert.match(condition.message!, /^Pod "bad-[a-z0-9]{5}" is invalid: metadata\.finalizers/);
-  const failed = await events('failing', 'FailedCreate');
-  assert.ok(failed.length >= 1);
+  // The event may be written a moment after the condition.
+  const failed = await eventually(async () => {
+    const found = await events('failing', 'FailedCreate');
+    assert.ok(found.length >= 1);
+    return found;
+  }, 'the FailedCreate event');
   assert.match(failed[0]!.message!, /^Error creating: Pod "bad-[a-z0-9]{5}" is invalid/);
   assert.equal(failed[0]!.type, 'Warning');
   // Slow start: each attempt is a batch of one, so failures never come in a burst of three.

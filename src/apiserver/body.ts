@@ -22,7 +22,7 @@ import { depthExceeds, MAX_DEPTH } from './object-meta.ts';
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /** The body as text; 400 when it is not UTF-8. */
-function text(body: Uint8Array | string | undefined): string {
+export function text(body: Uint8Array | string | undefined): string {
   if (!body || body.length === 0) throw badRequest('the request body is empty');
   if (typeof body === 'string') return body;
   try {

@@ -14,7 +14,7 @@ import {
   type ApplyOptions,
   type FieldSchema,
 } from './apply/index.ts';
-import { decodeObject, parseDocument, prepareBody } from './body.ts';
+import { decodeObject, parseDocument, prepareBody, text as bodyText } from './body.ts';
 import * as discovery from './discovery.ts';
 import {
   badRequest,
@@ -575,8 +575,7 @@ function fieldWarnings(request: ApiRequest, def: ResourceDef, body: KubeObject):
   if (directive === 'Ignore') return [];
   const problems = (def.unknownFields?.(body) ?? []).map((path) => `unknown field "${path}"`);
   if (bodyFormat(request.contentType) === 'json' && request.body) {
-    const text = typeof request.body === 'string' ? request.body : new TextDecoder().decode(request.body);
-    problems.push(...duplicateFields(text, body).map((path) => `duplicate field "${path}"`));
+    problems.push(...duplicateFields(bodyText(request.body), body).map((path) => `duplicate field "${path}"`));
   }
   if (problems.length > 0 && directive === 'Strict') {
     throw badRequest(`${def.kind} in version "${def.version}" cannot be handled as a ${def.kind}: strict decoding error: ${problems.join(', ')}`);

@@ -316,7 +316,7 @@ export function runBackendSuite(options: BackendSuiteOptions): void {
       const withPrevious = record(backend, p, start);
       const without = new WatchRecorder();
       const watch = backend.watch(p, { startRevision: start, prevKv: false, onEvents: without.onEvents, onError: without.onError });
-      // Several in one batch, and one that updates a key the same batch created.
+      // Two writes at once (they may share a batch), then an update of the key just created.
       const [r2, r3] = await Promise.all([backend.update(`${p}a`, 'v2', r1), backend.create(`${p}b`, 'b1')]);
       const r4 = (await backend.update(`${p}b`, 'b2', r3)).revision;
       const events = await withPrevious.untilEvents(3);

@@ -57,16 +57,15 @@ export function applyBatch(
   // Keys this batch wrote: their newest value, or null once deleted.
   const written = new Map<string, KeyValue | null>();
 
-  const current = (key: string): KeyValue | undefined => {
-    const mine = written.get(key);
-    if (mine !== undefined) return mine ?? undefined;
-    const head = index.head(key);
-    return head && queries.row(head.modRevision);
-  };
   /** The newest revision, create revision and version of a live key: no value read. */
   const head = (key: string): Head | KeyValue | undefined => {
     const mine = written.get(key);
     return mine !== undefined ? (mine ?? undefined) : index.head(key);
+  };
+  /** The live key with its value. */
+  const current = (key: string): KeyValue | undefined => {
+    const h = head(key);
+    return h && ('value' in h ? h : queries.row(h.modRevision));
   };
   const exists = (key: string): boolean => {
     const mine = written.get(key);

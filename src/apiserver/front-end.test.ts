@@ -166,8 +166,16 @@ describe('front-end threads', () => {
       }
       assert.ok(answers.length > BUSY_REQUESTS_PER_SECOND);
       assert.ok(answers.some((a) => a.headers.connection === 'close'), 'the API thread handed its connections over');
-      const after = await Promise.all(Array.from({ length: 20 }, () => send(port, agent, 'GET', '/ping?after')));
-      assert.ok([...answers, ...after].every((a) => a.status === 201));
+      // The API thread's other connections close after their next answer too (the batch that saw
+      // the first close may have ended before they had one); the new ones stay open.
+      let after: Answer[] = [];
+      const all = [...answers];
+      for (let batch = 0; batch < 3; batch++) {
+        after = await Promise.all(Array.from({ length: 20 }, () => send(port, agent, 'GET', '/ping?after')));
+        all.push(...after);
+        if (after.every((a) => a.headers.connection !== 'close')) break;
+      }
+      assert.ok(all.every((a) => a.status === 201));
       assert.ok(after.every((a) => a.headers.connection !== 'close'), 'the front-end thread keeps connections alive');
       // An open stream does not keep close() from completing.
       await new Promise<void>((resolve) => {

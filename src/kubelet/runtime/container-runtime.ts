@@ -317,9 +317,11 @@ export interface RuntimeVersion {
  *   kills every container of the sandbox (SIGKILL: the kubelet stops them gracefully first),
  *   releases the network (CNI DEL) and is idempotent; `removePodSandbox` also removes the
  *   containers and every file, mount, namespace and cgroup of the pod.
- * - **Containers**: `createContainer` prepares the rootfs and spec (state `created`);
- *   `startContainer` starts the process and returns once it runs (state `running`, pid known) or
- *   throws `StartError` (status then `exited`, reason `StartError`, exit code 128). A container
+ * - **Containers**: `createContainer` prepares the rootfs and spec (state `created`) and may
+ *   make the process too, stopped before the container's program; `startContainer` lets it run
+ *   (or starts it) and returns once it runs (state `running`, pid known) or throws `StartError`
+ *   (status then `exited`, reason `StartError`, exit code 128), also for a process that could not
+ *   be made at creation (status `exited` from then on). A container
  *   exits to `exited` with its exit code (128+signal when killed) and reason `OOMKilled` when the
  *   cgroup's OOM killer fired, otherwise `Completed` for 0 and `Error` for non-zero. Containers are
  *   never restarted by the runtime: the kubelet creates a new one (attempt+1).
@@ -342,8 +344,8 @@ export interface ContainerRuntime {
   /**
    * (Optional, with `podSandboxReady`.) `runPodSandbox` in two halves, so that a pod's
    * containers are prepared while the rest of its sandbox is set up: this returns once the
-   * namespaces exist; the sandbox reports `ready` (without IPs) and takes containers, which start
-   * once the pod cgroup and network are up. `podSandboxReady` resolves then (the sandbox reports
+   * sandbox is recorded; the sandbox reports `ready` (without IPs) and takes containers, which
+   * start once its namespaces, pod cgroup and network are up. `podSandboxReady` resolves then (the sandbox reports
    * its IPs), or rejects with the error; the sandbox is then `notready`, and stopping and
    * removing it clean up as usual.
    */

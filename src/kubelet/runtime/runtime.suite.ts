@@ -114,6 +114,28 @@ export function runRuntimeSuite(options: RuntimeSuiteOptions): void {
       await rt.removePodSandbox(sb);
     });
 
+    test('a created container has not run its program until it is started; one never started is stopped and removed like the rest', async () => {
+      const sb = await rt.runPodSandbox(pod());
+      const waits = ctr('waits', ['sh', '-c', 'echo ran; exec sleep 1000']);
+      const id = await rt.createContainer(sb, waits);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal((await rt.containerStatus(id)).state, 'created');
+      assert.equal(await readFile(waits.logPath, 'utf8').catch(() => ''), '', 'nothing logged before the start');
+      await rt.startContainer(id);
+      assert.equal((await rt.containerStatus(id)).state, 'running');
+      await until('the program ran', async () => (await readFile(waits.logPath, 'utf8')).includes(' stdout F ran\n'));
+      await assert.rejects(rt.startContainer(id), { name: 'InvalidStateError' });
+      // Never started: removed at once, or stopped with its sandbox.
+      const removed = await rt.createContainer(sb, ctr('removed', ['sleep', '1000']));
+      await rt.removeContainer(removed);
+      await assert.rejects(rt.containerStatus(removed), { name: 'NotFoundError' });
+      const stopped = await rt.createContainer(sb, ctr('stopped', ['sleep', '1000']));
+      await rt.stopPodSandbox(sb);
+      assert.equal((await rt.containerStatus(stopped)).state, 'exited');
+      assert.equal((await rt.containerStatus(id)).state, 'exited');
+      await rt.removePodSandbox(sb);
+    });
+
     test('a pod network that fails: the sandbox turns not ready, its container never starts, and removal leaves nothing', async (t) => {
       if (!env.newRuntimeWithFailingNetwork) return t.skip('the environment has no failing network');
       const broken = env.newRuntimeWithFailingNetwork();

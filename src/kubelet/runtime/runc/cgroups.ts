@@ -4,8 +4,8 @@
  * controllers (this host's hybrid layout: runc drives the v1 hierarchies through `cgroupsPath`)
  * and reads cgroup v2 files where the host is unified.
  */
-import { readFileSync } from 'node:fs';
-import { mkdir, readFile, readdir, rmdir, writeFile } from 'node:fs/promises';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFile, readdir, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PodResources, SandboxConfig } from '../container-runtime.ts';
 import { runOk } from './command.ts';
@@ -102,16 +102,17 @@ function hierarchyDirs(mounts: CgroupMounts, path: string): string[] {
 
 /** Creates the pod cgroup in every hierarchy and writes the pod-level limits. */
 export async function createPodCgroup(mounts: CgroupMounts, path: string, resources: PodResources | undefined, qos: string | undefined): Promise<void> {
-  for (const dir of hierarchyDirs(mounts, path)) await mkdir(dir, { recursive: true });
+  // Synchronous: cgroupfs is in memory, and a pod start waits for this.
+  for (const dir of hierarchyDirs(mounts, path)) mkdirSync(dir, { recursive: true });
   const cpu = mounts.v1.get('cpu');
   const memory = mounts.v1.get('memory');
   const shares = resources?.cpuShares ?? (qos === 'BestEffort' || qos === undefined ? 2 : undefined);
-  if (cpu && shares !== undefined) await writeFile(join(cpu, path, 'cpu.shares'), String(Math.max(2, shares)));
+  if (cpu && shares !== undefined) writeFileSync(join(cpu, path, 'cpu.shares'), String(Math.max(2, shares)));
   if (cpu && resources?.cpuQuota) {
-    await writeFile(join(cpu, path, 'cpu.cfs_period_us'), String(resources.cpuPeriod ?? 100_000));
-    await writeFile(join(cpu, path, 'cpu.cfs_quota_us'), String(resources.cpuQuota));
+    writeFileSync(join(cpu, path, 'cpu.cfs_period_us'), String(resources.cpuPeriod ?? 100_000));
+    writeFileSync(join(cpu, path, 'cpu.cfs_quota_us'), String(resources.cpuQuota));
   }
-  if (memory && resources?.memoryLimitBytes) await writeFile(join(memory, path, 'memory.limit_in_bytes'), String(resources.memoryLimitBytes));
+  if (memory && resources?.memoryLimitBytes) writeFileSync(join(memory, path, 'memory.limit_in_bytes'), String(resources.memoryLimitBytes));
 }
 
 /**

@@ -4,6 +4,7 @@
  * each plugin gets its network config on stdin with `prevResult`; DEL runs in reverse order with
  * the cached ADD result).
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PortMapping } from '../container-runtime.ts';
@@ -114,8 +115,9 @@ export class CniNetwork {
       throw err;
     }
     const result = prevResult ?? {};
-    await mkdir(this.#cacheDir, { recursive: true });
-    await writeFile(this.#cacheFile(containerId), JSON.stringify({ result, portMappings, withPorts: portMappings.length > 0 }));
+    // Synchronous: a small file the pod's start waits for (see sandbox.ts).
+    mkdirSync(this.#cacheDir, { recursive: true });
+    writeFileSync(this.#cacheFile(containerId), JSON.stringify({ result, portMappings, withPorts: portMappings.length > 0 }));
     return result;
   }
 

@@ -4,7 +4,11 @@
  * its /dev/shm is a tmpfs shared by its containers, and its hosts, resolv.conf and hostname files
  * are written here for every container to mount.
  */
-import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+// Its small files are written synchronously: each takes tens of microseconds, where fs/promises
+// hands every open, write and close to the thread pool, and on a busy machine each hand-off waits
+// for a thread to be scheduled (see `#writeJson` in runc-runtime.ts).
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
 import type { SandboxConfig } from '../container-runtime.ts';
@@ -48,12 +52,13 @@ export function podHostname(config: SandboxConfig): string {
  * already (made ahead, elsewhere), so only the others are made.
  */
 export async function createNamespaces(paths: SandboxPaths, config: SandboxConfig, netnsMade = false): Promise<void> {
-  await Promise.all([mkdir(join(paths.dir, 'ns'), { recursive: true }), mkdir(paths.shm, { recursive: true })]);
+  mkdirSync(join(paths.dir, 'ns'), { recursive: true });
+  mkdirSync(paths.shm, { recursive: true });
   // As containerd: a hostNetwork pod shares the host's UTS namespace too (it has the host's name).
   const files: NamespaceFiles = config.hostNetwork
     ? { ipc: paths.ipc, shm: paths.shm }
     : { ...(netnsMade ? {} : { net: paths.netns }), ipc: paths.ipc, uts: paths.uts, shm: paths.shm };
-  await Promise.all([files.net, files.ipc, files.uts].filter((f) => f !== undefined).map((f) => writeFile(f, '')));
+  for (const f of [files.net, files.ipc, files.uts]) if (f !== undefined) writeFileSync(f, '');
   await createSandboxNamespaces(files, podHostname(config));
 }
 
@@ -66,39 +71,51 @@ export async function destroyNamespaces(paths: SandboxPaths): Promise<void> {
 
 /**
  * The pod's hosts file: the host's own for a pod on the host's network, else the kubelet's
- * managed format with the pod's IPs and host aliases. Written once, when the IPs are known
- * (replacing a file costs a millisecond on a file system that discards freed blocks).
+ * managed format with the pod's IPs and host aliases. Until the IPs are known (`podIps`
+ * undefined) it is an empty file, for the containers' bind mounts to name; then it is written in
+ * place (over an empty file, which frees no blocks: see `#writeJson` in runc-runtime.ts).
  */
-export async function writeHostsFile(paths: SandboxPaths, config: SandboxConfig, podIps: string[]): Promise<void> {
-  if (config.hostNetwork) {
-    await copyFile('/etc/hosts', paths.hosts).catch(() => writeFile(paths.hosts, '127.0.0.1\tlocalhost\n'));
+export async function writeHostsFile(paths: SandboxPaths, config: SandboxConfig, podIps: string[] | undefined): Promise<void> {
+  if (podIps === undefined && !config.hostNetwork) {
+    writeFileSync(paths.hosts, '');
+  } else if (config.hostNetwork) {
+    try {
+      copyFileSync('/etc/hosts', paths.hosts);
+    } catch {
+      writeFileSync(paths.hosts, '127.0.0.1\tlocalhost\n');
+    }
   } else {
     const hostname = podHostname(config);
     let hosts = '# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' +
       'fe00::0\tip6-localnet\nfe00::0\tip6-mcastprefix\nfe00::1\tip6-allnodes\nfe00::2\tip6-allrouters\n';
-    for (const ip of podIps) hosts += `${ip}\t${hostname}\n`;
+    for (const ip of podIps ?? []) hosts += `${ip}\t${hostname}\n`;
     if (config.hostAliases?.length) {
       hosts += '\n# Entries added by HostAliases.\n';
       for (const a of config.hostAliases) hosts += `${a.ip}\t${a.hostnames.join('\t')}\n`;
     }
-    await writeFile(paths.hosts, hosts);
+    writeFileSync(paths.hosts, hosts);
   }
 }
 
 /** The pod's hostname and resolv.conf files, which do not depend on its IPs. */
 export async function writeNameFiles(paths: SandboxPaths, config: SandboxConfig): Promise<void> {
   const hostname = config.hostNetwork ? osHostname() : podHostname(config);
-  await writeFile(paths.hostname, `${hostname}\n`);
+  writeFileSync(paths.hostname, `${hostname}\n`);
   const dns = config.dns;
   if (dns && (dns.servers?.length || dns.searches?.length || dns.options?.length)) {
     let text = '';
     if (dns.searches?.length) text += `search ${dns.searches.join(' ')}\n`;
     for (const s of dns.servers ?? []) text += `nameserver ${s}\n`;
     if (dns.options?.length) text += `options ${dns.options.join(' ')}\n`;
-    await writeFile(paths.resolvConf, text);
+    writeFileSync(paths.resolvConf, text);
   } else {
     // No DNS config (dnsPolicy Default): the host's resolv.conf, as the kubelet does.
-    const host = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
-    await writeFile(paths.resolvConf, host);
+    let host = '';
+    try {
+      host = readFileSync('/etc/resolv.conf', 'utf8');
+    } catch {
+      // none on the host: none in the pod
+    }
+    writeFileSync(paths.resolvConf, host);
   }
 }

@@ -3,10 +3,11 @@
  * part of every Debian system (`perl-base` is Essential) and costs ~4 MB per container where a
  * Node process would cost ~40 MB.
  *
- * The shim is started detached (own session) by `startContainer`, so it outlives the agent:
- * 1. it becomes a child subreaper, so the container's init — orphaned when `runc run --detach`
- *    returns — is re-parented to it and its exit status can be reaped;
- * 2. it hands the container pipes for stdout and stderr (tty containers: runc runs in the
+ * The shim is started detached (own session) by the runtime, so it outlives the agent:
+ * 1. it becomes a child subreaper, so the container's init — orphaned when `runc create`
+ *    returns, the process made and waiting for `start` — is re-parented to it and its exit
+ *    status can be reaped;
+ * 2. it hands the container pipes for stdout and stderr (tty containers: `runc run` runs in the
  *    foreground under the shim, owns the pty and copies it to the shim's pipe);
  * 3. it reports `ok <pid>` or `error <message>` on its stdout to the agent, then detaches from it;
  * 4. it writes every output line to the log file in the CRI format (`<RFC3339Nano> stdout F text`;
@@ -51,9 +52,7 @@ die "fork: $!" unless defined $child;
 if ($child == 0) {
   if ($in) { open(STDIN, '<&', $in) } else { open(STDIN, '<', '/dev/null') }
   open(STDOUT, '>&', $ow); open(STDERR, '>&', $ew);
-  my @args = ($runtime, '--root', $root, '--log', $runtimeLog, '--log-format', 'json', 'run', '--pid-file', $pidFile, '--bundle', $bundle);
-  push @args, '--detach' unless $tty;
-  push @args, $id;
+  my @args = ($runtime, '--root', $root, '--log', $runtimeLog, '--log-format', 'json', $tty ? 'run' : 'create', '--pid-file', $pidFile, '--bundle', $bundle, $id);
   # A foreground runc with a terminal needs a controlling tty of its own: script(1) provides it.
   if ($tty) { my $cmd = join(' ', map { my $a = $_; $a =~ s/'/'\\''/g; "'$a'" } @args); @args = ('script', '-qefE', 'never', '-c', $cmd, '/dev/null'); }
   exec(@args) or POSIX::_exit(127);

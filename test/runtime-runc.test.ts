@@ -43,7 +43,7 @@ async function busyboxLayer(dir: string): Promise<string> {
 }
 
 function setupFor(runtimePath: string) {
-  return async (): Promise<RuntimeSuiteEnv & { stateDir: string }> => {
+  return async (): Promise<RuntimeSuiteEnv & { stateDir: string; runDir: string; newRuntimeWithoutRunDir(): RuncRuntime }> => {
     const rand = Math.random().toString(16).slice(2, 6);
     const name = `skiff-test-${rand}`;
     const octet = 1 + Math.floor(Math.random() * 250);
@@ -51,6 +51,9 @@ function setupFor(runtimePath: string) {
     const dir = await mkdtemp(join(tmpdir(), `${name}-`));
     const layer = await busyboxLayer(dir);
     const stateDir = join(dir, 'state');
+    // The agent's layout: records and writable layers in one directory, the rest in another
+    // (a tmpfs under /run for the agent); the failing runtime below keeps both in one.
+    const runDir = join(dir, 'run');
     const runtimeRoot = join(dir, 'runtime-root');
     const cgroupRoot = `/${name}`;
     const ipForward = readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim();
@@ -59,7 +62,9 @@ function setupFor(runtimePath: string) {
       .filter((l) => / - cgroup2? /.test(l)).map((l) => join(l.split(' ')[4]!, cgroupRoot));
     return {
       stateDir,
-      newRuntime: () => new RuncRuntime({ stateDir, runtimePath, runtimeRoot, network, cgroupRoot }),
+      runDir,
+      newRuntime: () => new RuncRuntime({ stateDir, runDir, runtimePath, runtimeRoot, network, cgroupRoot }),
+      newRuntimeWithoutRunDir: () => new RuncRuntime({ stateDir, runtimePath, runtimeRoot, network, cgroupRoot }),
       newRuntimeWithFailingNetwork: () => new RuncRuntime({
         stateDir: join(dir, 'state-failing'), runtimePath, runtimeRoot: join(dir, 'runtime-root-failing'), cgroupRoot,
         network: { ...network, name: `${name}-failing`, plugins: [{ type: 'skiff-no-such-plugin' }] },
@@ -119,7 +124,7 @@ describe('RuncRuntime after a kill -9', { skip: notRoot }, () => {
   it('removes the network namespace a killed instance had made ahead, and keeps those of sandboxes', async () => {
     const env = await setupFor('runc')();
     try {
-      const dir = join(env.stateDir, 'netns');
+      const dir = join(env.runDir, 'netns');
       await mkdir(dir, { recursive: true });
       // No process has this PID (above the kernel's largest pid_max): its maker is gone.
       const left = join(dir, '4194305-left');
@@ -136,6 +141,39 @@ describe('RuncRuntime after a kill -9', { skip: notRoot }, () => {
         await rt.close();
       }
       assert.deepEqual(await env.leftovers(), []);
+    } finally {
+      await env.teardown();
+    }
+  });
+
+  it('takes over a pod whose files are in the state directory (records from before runDir) and removes it whole', async () => {
+    const env = await setupFor('runc')();
+    try {
+      const old = env.newRuntimeWithoutRunDir();
+      const pod = { name: 'old-layout', namespace: 'default', uid: '00000000-0000-0000-0000-00000000beef', qosClass: 'BestEffort' as const };
+      const sb = await old.runPodSandbox(pod);
+      const id = await old.createContainer(sb, { name: 'c', argv: ['sleep', '1000'], layers: env.layers, logPath: join(env.logDir, 'old-layout.log') });
+      await old.startContainer(id);
+      await old.close();
+      // What a version before runDir wrote: records without `files` and `bundle`.
+      for (const file of [join(env.stateDir, 'sandboxes', sb, 'sandbox.json'), join(env.stateDir, 'containers', id, 'container.json')]) {
+        const rec = JSON.parse(readFileSync(file, 'utf8'));
+        delete rec.files;
+        delete rec.bundle;
+        await writeFile(file, JSON.stringify(rec));
+      }
+      const rt = env.newRuntime();
+      try {
+        assert.equal((await rt.containerStatus(id)).state, 'running');
+        assert.equal((await rt.execSync(id, ['hostname'], 5000)).stdout.toString().trim(), 'old-layout');
+        assert.equal((await rt.podSandboxStatus(sb)).hostsPath, join(env.stateDir, 'sandboxes', sb, 'hosts'));
+        await rt.removePodSandbox(sb);
+      } finally {
+        await rt.close();
+      }
+      assert.deepEqual(await env.leftovers(), []);
+      assert.deepEqual(await readdir(join(env.stateDir, 'sandboxes')), []);
+      assert.deepEqual(await readdir(join(env.stateDir, 'containers')), []);
     } finally {
       await env.teardown();
     }

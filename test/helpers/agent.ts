@@ -70,8 +70,8 @@ export function nodeLeftovers(nodeName: string, dataDir: string, octet: number, 
     const list = sh(rt, ['--root', root, 'list', '-q']).trim();
     if (list) found.push(`${rt} containers: ${list.replace(/\n/g, ' ')}`);
   }
-  let mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(dataDir)).map((l) => l.split(' ')[4]!);
-  const spares = mounts.filter((m) => m.includes('/runtime/netns/'));
+  let mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(dataDir) || l.includes(`${names.runtimeRoot}/`)).map((l) => l.split(' ')[4]!);
+  const spares = mounts.filter((m) => m.includes('/netns/'));
   if (!options.all && spares.length === 1) mounts = mounts.filter((m) => m !== spares[0]);
   if (mounts.length) found.push(`mounts: ${mounts.join(' ')}`);
   const veths = sh('ip', ['-o', 'link', 'show', 'master', names.bridge]).trim();
@@ -95,7 +95,7 @@ export async function cleanupNode(nodeName: string, dataDir: string): Promise<vo
     if (!existsSync(root)) continue;
     for (const id of sh(rt, ['--root', root, 'list', '-q']).split('\n').filter(Boolean)) sh(rt, ['--root', root, 'delete', '-f', id]);
   }
-  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(dataDir)).reverse()) sh('umount', ['-l', line.split(' ')[4]!]);
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(dataDir) || l.includes(`${names.runtimeRoot}/`)).reverse()) sh('umount', ['-l', line.split(' ')[4]!]);
   sh('ip', ['link', 'del', names.bridge]);
   for (const dir of cgroupDirs(names.cgroupRoot)) if (existsSync(dir)) sh('find', [dir, '-depth', '-type', 'd', '-exec', 'rmdir', '{}', ';']);
   await rm(names.runtimeRoot, { recursive: true, force: true });

@@ -120,6 +120,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   });
   const runtime = new RuncRuntime({
     stateDir: join(root, 'runtime'),
+    // A tmpfs (/run), as containerd's state directory: see RuncRuntimeOptions.runDir.
+    runDir: join(names.runtimeRoot, 'state'),
     runtimePath: kind,
     runtimeRoot: join(names.runtimeRoot, kind),
     network,

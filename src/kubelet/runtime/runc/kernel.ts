@@ -84,8 +84,8 @@ for my $p (@paths) {
 }
 `;
 
-async function runOrThrow(what: string, source: string, args: string[]): Promise<string> {
-  const r = await spawner.runPerl(source, args);
+async function runOrThrow(what: string, source: string, args: string[], inline = false): Promise<string> {
+  const r = inline ? await spawner.runPerlInline(source, args) : await spawner.runPerl(source, args);
   if (r.code !== 0) throw new CommandError(what, r.code, r.stderr.trim());
   return r.stdout;
 }
@@ -123,12 +123,13 @@ export async function mountOverlay(lower: string[], upper: string, work: string,
   const data = `lowerdir=${lower.join(':')},upperdir=${upper},workdir=${work}`;
   // The kernel takes at most one page of mount options.
   if (Buffer.byteLength(data) >= 4096) throw new RangeError(`overlay mount options of ${Buffer.byteLength(data)} bytes exceed a page`);
-  await runOrThrow(`mount -t overlay overlay ${target}`, MOUNT, [String(numbers().mount), 'overlay', target, 'overlay', '0', data]);
+  // In the spawner itself (a mount changes nothing of the process that makes it): no fork.
+  await runOrThrow(`mount -t overlay overlay ${target}`, MOUNT, [String(numbers().mount), 'overlay', target, 'overlay', '0', data], true);
 }
 
 /** Unmounts every mount at each path (none is fine); returns the paths that had one. */
 export async function unmountAll(paths: string[]): Promise<string[]> {
   if (paths.length === 0) return [];
-  const out = await runOrThrow('umount', UNMOUNT, [String(numbers().umount2), ...paths]);
+  const out = await runOrThrow('umount', UNMOUNT, [String(numbers().umount2), ...paths], true);
   return out.split('\n').filter(Boolean);
 }

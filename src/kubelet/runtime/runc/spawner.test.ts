@@ -94,6 +94,20 @@ test('runPerl runs Perl source to completion in a fork: output, exit code, die',
   assert.deepEqual(results.map((r) => r.stdout.split(' ')[1]), Array.from({ length: 50 }, (_, i) => String(i)));
 });
 
+test('runPerlInline runs Perl source in the spawner itself: output, exit code, die; the spawner goes on serving', async () => {
+  const forked = Number((await spawner.runPerl('print $$;', [])).stdout);
+  const own = await spawner.runPerlInline('print "pid $$ ", $ARGV[0] * 2;', ['21']);
+  assert.equal(own.code, 0);
+  const [pid, answer] = own.stdout.split(' ').slice(1);
+  assert.notEqual(Number(pid), forked, 'not in a fork');
+  assert.equal(Number((await spawner.runPerlInline('print $$;', [])).stdout), Number(pid), 'always the same process');
+  assert.equal(answer, '42');
+  const died = await spawner.runPerlInline('die "no mount here\\n";', []);
+  assert.deepEqual([died.code, died.stderr, died.stdout], [1, 'no mount here\n', '']);
+  const after = await Promise.all([spawner.run('echo', ['still']), spawner.runPerlInline('print "ok";', []), spawner.runPerl('print "forked";', [])]);
+  assert.deepEqual(after.map((r) => r.stdout), ['still\n', 'ok', 'forked']);
+});
+
 test('runPerl compiles each program once, apart from the others: its named subs are its own, its lexicals fresh in every run', async () => {
   const counter = 'my $n = 0; my sub bump { $n++ } bump() for 1 .. $ARGV[0]; sub name { "first" } print "$n ", name(), "\n";';
   const other = 'sub name { "second" } print name(), "\n";';

@@ -397,6 +397,29 @@ describe('images', () => {
     assert.deepEqual(again.removed, []);
   });
 
+  it('a use is written at most once a minute per image; another process\'s changes to the records are seen', async () => {
+    let now = 5_000_000;
+    const service = await newService({ clock: () => now });
+    const image = await service.pull(`${registry.host}/busybox:1.35`);
+    const lastUsed = async (s: ImageService) => (await s.get(image.id))!.lastUsed;
+    // Another service over the same directory: what `skiff image` does next to a running agent.
+    const other = await ImageService.open({ root: service.root });
+    now += 1_000;
+    await service.markUsed(image.id);
+    assert.equal(await lastUsed(other), now);
+    const first = now;
+    now += 30_000;
+    await service.markUsed(image.id);
+    assert.equal(await lastUsed(service), first, 'a use within the minute is not written');
+    now += 31_000;
+    await service.markUsed(image.id);
+    assert.equal(await lastUsed(service), now);
+    // The other process removes it: this one sees it gone at once.
+    await other.remove(image.id);
+    assert.equal(await service.get(image.id), undefined);
+    assert.deepEqual(await service.list(), []);
+  });
+
   it('pulls a ~50 MB image (throughput)', async (t) => {
     const layers = Array.from({ length: 5 }, (_, i) => writeTar([{ name: `data${i}.bin`, type: 'file', data: randomBytes(10_000_000) }]));
     const image = buildImage({ layers, config: { Cmd: ['sh'] } });

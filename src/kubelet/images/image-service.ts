@@ -165,6 +165,10 @@ export class ImageService {
   readonly #registry: RegistryClient;
   readonly #platform: Platform;
   readonly #clock: () => number;
+  /** Image configs read, by image id (see `config`). */
+  readonly #configs = new Map<string, ContainerConfig>();
+  /** When `markUsed` last wrote each image's use. */
+  readonly #marked = new Map<string, number>();
   readonly #maxDownloads: number;
   readonly #pulls = new Map<string, Promise<Image>>();
 
@@ -403,18 +407,22 @@ export class ImageService {
    */
   async config(imageId: string): Promise<ImageConfig> {
     const record = await this.#record(imageId);
-    const file = JSON.parse((await this.#content.read(record.id)).toString('utf8')) as ImageConfigFile;
-    const c: ContainerConfig = file.config ?? {};
+    // The config blob is named by its digest, so what it says never changes: read once.
+    let c = this.#configs.get(record.id);
+    if (c === undefined) {
+      const file = JSON.parse((await this.#content.read(record.id)).toString('utf8')) as ImageConfigFile;
+      this.#configs.set(record.id, (c = file.config ?? {}));
+    }
     return {
-      Entrypoint: c.Entrypoint ?? [],
-      Cmd: c.Cmd ?? [],
-      Env: c.Env ?? [],
+      Entrypoint: [...(c.Entrypoint ?? [])],
+      Cmd: [...(c.Cmd ?? [])],
+      Env: [...(c.Env ?? [])],
       WorkingDir: c.WorkingDir ?? '',
       User: c.User ?? '',
-      ExposedPorts: c.ExposedPorts ?? {},
-      Volumes: c.Volumes ?? {},
+      ExposedPorts: { ...c.ExposedPorts },
+      Volumes: { ...c.Volumes },
       StopSignal: c.StopSignal ?? '',
-      Labels: c.Labels ?? {},
+      Labels: { ...c.Labels },
     };
   }
 
@@ -439,8 +447,15 @@ export class ImageService {
     return image.repoDigests[0] ?? image.id;
   }
 
-  /** Records that a container used the image now (for garbage collection's least-recently-used order). */
+  /**
+   * Records that a container used the image now (for garbage collection's least-recently-used
+   * order). Garbage collection works in minutes, so a use within a minute of the last one this
+   * service recorded is not written: a burst of pods of one image rewrites the records once.
+   */
   async markUsed(imageId: string, at: number = this.#clock()): Promise<void> {
+    const last = this.#marked.get(imageId);
+    if (last !== undefined && at >= last && at - last < 60_000) return;
+    this.#marked.set(imageId, at);
     await this.#store.update((images) => {
       const record = this.#find(images, imageId);
       if (record) record.lastUsed = Math.max(record.lastUsed, at);
@@ -460,6 +475,7 @@ export class ImageService {
       if (options.inUse?.(toImage(record))) throw new ImageInUseError(ref);
       return [images.filter((i) => i !== record), [record.id]];
     });
+    for (const id of removed) this.#configs.delete(id);
     return { removed, freedBytes: await this.prune() };
   }
 

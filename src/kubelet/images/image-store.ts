@@ -5,6 +5,7 @@
  * other's changes and a crash leaves either the old or the new file.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -53,13 +54,35 @@ interface StoreFile {
 export class ImageStore {
   readonly #file: string;
   #queue: Promise<unknown> = Promise.resolve();
+  /** The last read, with the identity of the file it came from (see `read`). */
+  #cache: { ino: number; mtimeMs: number; size: number; images: ImageRecord[] } | undefined;
 
   constructor(root: string) {
     this.#file = join(root, 'images.json');
   }
 
-  /** All records, as on disk now. */
+  /**
+   * All records, as on disk now; the records are shared with other readers until the file
+   * changes, so read them, never change them (`update` changes them). Why a cache: a container
+   * start reads them three times (its image, config and layers), and a stat costs microseconds
+   * where a read through fs/promises is four hand-offs to the thread pool. Every write puts a
+   * new file in place, so another process's write (`skiff image`) is seen too.
+   */
   async read(): Promise<ImageRecord[]> {
+    const st = statSync(this.#file, { throwIfNoEntry: false });
+    if (!st) {
+      this.#cache = undefined;
+      return [];
+    }
+    const c = this.#cache;
+    if (c && c.ino === st.ino && c.mtimeMs === st.mtimeMs && c.size === st.size) return [...c.images];
+    const images = (JSON.parse(readFileSync(this.#file, 'utf8')) as StoreFile).images;
+    this.#cache = { ino: st.ino, mtimeMs: st.mtimeMs, size: st.size, images };
+    return [...images];
+  }
+
+  /** The records read afresh, for `update` to change. */
+  async #readFresh(): Promise<ImageRecord[]> {
     let text: string;
     try {
       text = await readFile(this.#file, 'utf8');
@@ -73,10 +96,12 @@ export class ImageStore {
   /** Applies `change` to the records and saves the result; resolves to what `change` returned as its second element. */
   async update<T>(change: (images: ImageRecord[]) => [ImageRecord[], T] | Promise<[ImageRecord[], T]>): Promise<T> {
     const run = async () => {
-      const [images, result] = await change(await this.read());
+      const [images, result] = await change(await this.#readFresh());
       const temp = `${this.#file}.${randomBytes(6).toString('hex')}.tmp`;
       await writeFile(temp, JSON.stringify({ version: 1, images } satisfies StoreFile, null, 1));
+      const st = statSync(temp);
       await rename(temp, this.#file);
+      this.#cache = { ino: st.ino, mtimeMs: st.mtimeMs, size: st.size, images };
       return result;
     };
     const next = this.#queue.then(run, run);

@@ -267,17 +267,18 @@ export class FieldSet {
 
   #emit(includeSelf: boolean): Record<string, unknown> {
     const nodes: { k: string; pe: PathElement; member: boolean; child: FieldSet | undefined }[] = [];
-    const index = new Map<string, number>();
+    // Where each member is, for a child of the same name: only a node with both needs it.
+    const index = this.#members && this.#children ? new Map<string, number>() : undefined;
     if (this.#members) {
       for (const [k, pe] of this.#members) {
-        index.set(k, nodes.length);
+        index?.set(k, nodes.length);
         nodes.push({ k, pe, member: true, child: undefined });
       }
     }
     if (this.#children) {
       for (const [k, child] of this.#children) {
         if (child.set.isEmpty()) continue;
-        const at = index.get(k);
+        const at = index?.get(k);
         if (at !== undefined) nodes[at]!.child = child.set;
         else nodes.push({ k, pe: child.pe, member: false, child: child.set });
       }

@@ -88,7 +88,12 @@ export function recordUpdate(current: JsonObject | undefined, next: JsonObject, 
     const id = managerId(entry);
     const before = managed.get(id)?.set;
     updateManagers(managed, comparison, '', true);
-    const owned = stripMeta(comparison.modified.union(comparison.added).difference(comparison.removed));
+    // A create adds every field and changes and removes none: nothing to merge or take away
+    // (each of those copies the whole set; stripMeta makes the one copy kept).
+    const { added, modified, removed } = comparison;
+    let changed = modified.isEmpty() ? added : added.isEmpty() ? modified : modified.union(added);
+    if (!removed.isEmpty()) changed = changed.difference(removed);
+    const owned = stripMeta(changed);
     if (!owned.isEmpty()) {
       const previous = managed.get(id);
       let set = previous ? owned.union(previous.set) : owned;

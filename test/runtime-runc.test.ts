@@ -125,18 +125,27 @@ describe('RuncRuntime after a kill -9', { skip: notRoot }, () => {
     const env = await setupFor('runc')();
     try {
       const dir = join(env.runDir, 'netns');
+      // Where a version before runDir made its spares.
+      const oldDir = join(env.stateDir, 'netns');
       await mkdir(dir, { recursive: true });
+      await mkdir(oldDir, { recursive: true });
       // No process has this PID (above the kernel's largest pid_max): its maker is gone.
       const left = join(dir, '4194305-left');
-      await writeFile(left, '');
-      execFileSync('unshare', [`--net=${left}`, 'true']);
+      const oldLeft = join(oldDir, '4194305-old');
+      for (const file of [left, oldLeft]) {
+        await writeFile(file, '');
+        execFileSync('unshare', [`--net=${file}`, 'true']);
+      }
       const mounted = () => readFileSync('/proc/self/mountinfo', 'utf8').includes(left);
-      assert.ok(mounted());
+      const oldMounted = () => readFileSync('/proc/self/mountinfo', 'utf8').includes(oldLeft);
+      assert.ok(mounted() && oldMounted());
       const rt = env.newRuntime();
       try {
         assert.deepEqual(await rt.listPodSandboxes(), []);
         assert.equal(mounted(), false);
+        assert.equal(oldMounted(), false);
         assert.deepEqual(await readdir(dir), []);
+        assert.deepEqual(await readdir(oldDir), []);
       } finally {
         await rt.close();
       }

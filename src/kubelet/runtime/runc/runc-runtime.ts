@@ -75,9 +75,9 @@ interface SandboxRecord {
 }
 
 /**
- * The second half of a sandbox's set-up, under way: `local` once what a container needs to be
- * created is there (the pod cgroup and the hostname, resolv.conf and hosts files), `done` once
- * the network is up too; `failed` once it could not be done.
+ * The second half of a sandbox's set-up, under way: `local` once what a container's process
+ * needs is there (the namespaces, the pod cgroup, the hostname, resolv.conf and hosts files),
+ * `done` once the network is up too; `failed` once it could not be done.
  */
 interface PendingSetUp {
   local: Promise<void>;
@@ -537,20 +537,22 @@ export class RuncRuntime implements ContainerRuntime {
 
   /**
    * Removes the network namespaces of `netns/` that no sandbox record names and whose maker is
-   * no longer running: spares left by an instance that was killed.
+   * no longer running: spares left by an instance that was killed (also in the state directory,
+   * where versions before `runDir` made them).
    */
   async #removeStaleNetns(): Promise<void> {
-    const dir = join(this.#runDir, 'netns');
-    const names = await readdir(dir);
-    if (names.length === 0) return;
+    const files: string[] = [];
+    for (const dir of new Set([join(this.#runDir, 'netns'), join(this.#stateDir, 'netns')])) {
+      if (existsSync(dir)) for (const name of await readdir(dir)) files.push(join(dir, name));
+    }
+    if (files.length === 0) return;
     const used = new Set<string>();
     for (const id of await readdir(join(this.#stateDir, 'sandboxes'))) {
       const netns = (await this.#sandbox(id).catch(() => undefined))?.netns;
       if (netns) used.add(netns);
     }
-    for (const name of names) {
-      const file = join(dir, name);
-      const maker = Number(name.split('-')[0]);
+    for (const file of files) {
+      const maker = Number(file.split('/').pop()!.split('-')[0]);
       if (used.has(file) || maker === process.pid || existsSync(`/proc/${maker}`)) continue;
       await removeNetns(file);
     }

@@ -26,7 +26,7 @@ import {
 } from './errors.ts';
 import type { Metrics } from './metrics.ts';
 import { bodyFormat, negotiate, type Rendering } from './negotiate.ts';
-import { rfc3339, type DeleteOptions, type ObjectStore, type Subresource, type WriteOptions } from './object-store.ts';
+import { rfc3339, writtenJson, type DeleteOptions, type ObjectStore, type Subresource, type WriteOptions } from './object-store.ts';
 import { meta } from './object-meta.ts';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, PatchError, patchMetaFor } from './patch/index.ts';
 import type { ResourceRegistry } from './registry.ts';
@@ -517,6 +517,9 @@ export class ApiHandler {
       return json(status, toTable(def, [object], { resourceVersion: object.metadata?.resourceVersion ?? '' }, { includeObject: 'Metadata', noHeaders: false, version: rendering.version, now: this.#now() }));
     }
     if (rendering.as === 'PartialObjectMetadata') return json(status, partialMetadata(object, rendering.version));
+    // A write's own answer: the text it stored, not a second encoding (object-store.ts).
+    const written = object === stored ? writtenJson(stored) : undefined;
+    if (written !== undefined) return { status, contentType: JSON_TYPE, body: written };
     return json(status, object);
   }
 }

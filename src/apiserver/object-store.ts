@@ -25,7 +25,7 @@ import { storageGroupVersion } from './conversion.ts';
 import { clone, generatedName, jsonEqual, meta, specPart } from './object-meta.ts';
 import { groupVersion, type FieldError, type KubeObject, type ResourceDef } from './resource.ts';
 import { validateObjectMeta, validateObjectMetaUpdate } from './validation/index.ts';
-import type { CachedObject, ObjectFilter, WatchCache } from './watch-cache.ts';
+import { type CachedObject, type ObjectFilter, type WatchCache, withResourceVersion } from './watch-cache.ts';
 
 /** Options of {@link ObjectStore}. */
 export interface ObjectStoreOptions {
@@ -164,10 +164,12 @@ export class ObjectStore {
     // A generated name can collide; upstream retries with a fresh suffix. A chosen one cannot.
     for (let attempt = 0; ; attempt++) {
       try {
-        const revision = await this.#backend.create(this.key(def, namespace, m.name!), encode(object), {
+        const value = encode(object);
+        const revision = await this.#backend.create(this.key(def, namespace, m.name!), value, {
           ...(def.ttlSeconds ? { ttlSeconds: def.ttlSeconds } : {}),
         });
         m.resourceVersion = String(revision);
+        writtenText.set(object, value);
         return object;
       } catch (error) {
         const retry = error instanceof KeyExistsError && !named && m.generateName && attempt < 7;
@@ -427,7 +429,8 @@ export class ObjectStore {
         um.resourceVersion = currentRv;
         return updated;
       }
-      const result = await this.#backend.update(key, encode(updated), modRevision, {
+      const value = encode(updated);
+      const result = await this.#backend.update(key, value, modRevision, {
         ...(def.ttlSeconds ? { ttlSeconds: def.ttlSeconds } : {}),
       });
       if (!result.succeeded) {
@@ -436,6 +439,7 @@ export class ObjectStore {
         continue;
       }
       um.resourceVersion = String(result.revision);
+      writtenText.set(updated, value);
       return updated;
     }
   }
@@ -581,6 +585,24 @@ export function decode(kv: KeyValue): KubeObject {
   const object = JSON.parse(kv.value) as KubeObject;
   meta(object).resourceVersion = String(kv.modRevision);
   return object;
+}
+
+/**
+ * The stored text (without the resourceVersion) of each object a create or an update just
+ * wrote and returned, for the answer to reuse ({@link writtenJson}) instead of encoding the
+ * same object a second time on the API thread.
+ */
+const writtenText = new WeakMap<KubeObject, string>();
+
+/**
+ * The JSON of an object a create or an update of this store returned, as it was written plus
+ * its resourceVersion; undefined for any other object. Valid only while the object is as the
+ * write left it: for answering the write.
+ */
+export function writtenJson(object: KubeObject): string | undefined {
+  const stored = writtenText.get(object);
+  const rv = object.metadata?.resourceVersion;
+  return stored === undefined || rv === undefined ? undefined : withResourceVersion(stored, rv);
 }
 
 /** Object → stored value. The resourceVersion is the store's business, so it is not stored. */

@@ -475,7 +475,10 @@ export class ImageService {
       if (options.inUse?.(toImage(record))) throw new ImageInUseError(ref);
       return [images.filter((i) => i !== record), [record.id]];
     });
-    for (const id of removed) this.#configs.delete(id);
+    for (const id of removed) {
+      this.#configs.delete(id);
+      this.#marked.delete(id);
+    }
     return { removed, freedBytes: await this.prune() };
   }
 

@@ -1,14 +1,19 @@
 /**
- * The network edge: adapts Node's HTTP(S) server to {@link ApiHandler}. Bodies are capped at
- * 3 MiB (upstream's limit) while they are read, so an oversized body costs no memory;
- * watch streams are written as chunked responses and stop when the client goes away.
+ * The network edge: a TLS (or plain TCP) listener whose connections are served by `http1.ts`,
+ * with Node's HTTP server taking over those it does not serve (upgrades, chunked bodies, bad
+ * requests). Bodies are capped at 3 MiB (upstream's limit) while they are read, so an oversized
+ * body costs no memory; watch streams are written as chunked responses and stop when the
+ * client goes away.
  */
-import { createServer as createHttpServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
-import { Server as NetServer, type AddressInfo } from 'node:net';
+import { createServer as createHttpServer, type IncomingHttpHeaders, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { ApiRequest, ApiResponse } from '../client/index.ts';
 import { toStatus, tooLarge } from './errors.ts';
+import { Http1Server, splitTarget } from './http1.ts';
+
+export { splitTarget };
 
 /** Upstream's maximum request body: 3 MiB. */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
@@ -94,23 +99,6 @@ function readBody(req: IncomingMessage): Promise<Uint8Array | undefined> {
   });
 }
 
-/** Paths made only of these, with no `.` segment and no `//`, mean what they say: WHATWG URL
- * parsing would return them unchanged, so the common case skips it. */
-const PLAIN_PATH = /^(?:\/[A-Za-z0-9._~:@!$&'()*+,;=-]+)*\/?$/;
-
-/** The request target's path and query, as `new URL(target, base)` would give them. */
-export function splitTarget(target: string): { path: string; query: URLSearchParams } {
-  const mark = target.indexOf('?');
-  const path = mark === -1 ? target : target.slice(0, mark);
-  if (path !== '' && PLAIN_PATH.test(path) && !path.includes('/.')) {
-    const hash = mark === -1 ? -1 : target.indexOf('#', mark);
-    const search = mark === -1 ? '' : target.slice(mark + 1, hash === -1 ? undefined : hash);
-    return { path, query: new URLSearchParams(search) };
-  }
-  const url = new URL(target, 'http://skiff');
-  return { path: url.pathname, query: url.searchParams };
-}
-
 function send(res: ServerResponse, response: ApiResponse, head: boolean): void {
   const headers: Record<string, string | string[]> = {
     'content-type': response.contentType,
@@ -152,7 +140,9 @@ function send(res: ServerResponse, response: ApiResponse, head: boolean): void {
 
 /**
  * Starts listening; `handle` serves each request and `upgrade` each upgrade request (without
- * it they are refused). Upgraded connections are cut by `close()`, not by `handOver()`.
+ * it they are refused). Plain requests are read and answered by `http1.ts`; the rest (upgrades,
+ * chunked bodies, oversized ones, malformed requests) by Node's HTTP server, which takes over
+ * their connections. Upgraded connections are cut by `close()`, not by `handOver()`.
  */
 export async function listen(options: ListenOptions, handle: (request: ApiRequest) => Promise<ApiResponse>, upgrade?: UpgradeHandler): Promise<HandingListener> {
   let handedOver = false;
@@ -186,12 +176,11 @@ export async function listen(options: ListenOptions, handle: (request: ApiReques
       else res.destroy();
     });
   };
-  const server: Server = options.tls
-    ? createHttpsServer({ key: options.tls.key, cert: options.tls.cert, ...(options.tls.ca ? { ca: options.tls.ca } : {}) }, onRequest)
-    : createHttpServer(onRequest);
-  server.keepAliveTimeout = 65_000;
+  // Node's server never listens: it serves the connections the fast path hands it.
+  const http: HttpServer = createHttpServer(onRequest);
+  http.keepAliveTimeout = 65_000;
   const upgraded = new Set<Duplex>();
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+  http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     upgraded.add(socket);
     socket.once('close', () => upgraded.delete(socket));
     socket.on('error', () => socket.destroy());
@@ -201,6 +190,24 @@ export async function listen(options: ListenOptions, handle: (request: ApiReques
     }
     upgrade({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers }, socket, head);
   });
+  const handedOn = new Set<Socket>();
+  const fast = new Http1Server({
+    handle,
+    maxBody: MAX_BODY_BYTES,
+    fallback: (socket, buffered) => {
+      handedOn.add(socket);
+      socket.once('close', () => handedOn.delete(socket));
+      if (buffered) socket.unshift(buffered);
+      http.emit('connection', socket);
+      socket.resume();
+    },
+  });
+  const server: NetServer = options.tls
+    ? createTlsServer({ key: options.tls.key, cert: options.tls.cert, ...(options.tls.ca ? { ca: options.tls.ca } : {}), ALPNProtocols: ['http/1.1'] }, (socket) => fast.accept(socket))
+    : createNetServer((socket) => fast.accept(socket));
+  // A client that sends nothing TLS-shaped, or goes away during the handshake, is no concern.
+  server.on('tlsClientError', (_error: Error, socket: Duplex) => socket.destroy());
+  server.on('connection', (socket: Socket) => socket.setNoDelay(true));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen({ port: options.port, host: options.host, ...(options.reusePort ? { reusePort: true } : {}) }, () => {
@@ -218,14 +225,16 @@ export async function listen(options: ListenOptions, handle: (request: ApiReques
         server.once('close', () => resolve());
         if (server.listening) server.close();
         // Watches never end by themselves: cut every connection so close() completes.
-        server.closeAllConnections();
+        fast.closeAll();
+        for (const socket of handedOn) socket.destroy();
         for (const socket of upgraded) socket.destroy();
       }),
     handOver: () => {
       handedOver = true;
-      // net.Server's close, not http.Server's: that one would also cut idle keep-alive
-      // connections, and a client sending on one at that moment would see a reset.
-      if (server.listening) NetServer.prototype.close.call(server);
+      fast.handOver();
+      // Idle keep-alive connections stay: a client sending on one at that moment would see a
+      // reset. Each closes after its next answer.
+      if (server.listening) server.close();
     },
   };
 }

@@ -176,6 +176,9 @@ describe('cached objects', () => {
       const expected = { resourceVersion: '3', ...rest };
       const cached = new CachedObject('/registry/core/configmaps/ns/m', JSON.stringify(object), 3);
       assert.deepEqual(cached.metadataWithoutManagedFields, expected, JSON.stringify(metadata));
+      const sent = new CachedObject('/registry/core/configmaps/ns/m', JSON.stringify(object), 3);
+      assert.equal(JSON.parse(sent.json).metadata.resourceVersion, '3');
+      assert.deepEqual(sent.metadataWithoutManagedFields, expected, 'from the JSON with its resourceVersion');
       const decoded = new CachedObject('/registry/core/configmaps/ns/m', JSON.stringify(object), 3);
       assert.equal(decoded.object.metadata?.resourceVersion, '3');
       assert.deepEqual(decoded.metadataWithoutManagedFields, expected, 'from the decoded object too');

@@ -61,24 +61,33 @@ export class CachedObject {
    * The `metadata` alone without its `managedFields`, decoded apart from the rest of the object:
    * what in-process metadata-only watchers (the garbage collector's) take. No controller reads
    * managedFields, and they are most of the metadata's text, so they are cut out before
-   * decoding. A new object each time: such a watcher keeps what it needs of it.
+   * decoding. Read from the stored text when the JSON with its resourceVersion was not made
+   * yet (the version is then set on the result): a write's answer makes its own, and most
+   * cached objects are never sent. A new object each time: such a watcher keeps what it needs.
    */
   get metadataWithoutManagedFields(): ObjectMeta {
-    const json = this.#object ? undefined : this.json;
-    const start = json === undefined ? -1 : topLevelObjectStart(json, 'metadata');
-    if (json === undefined || start < 0) {
+    const text = this.#object ? undefined : (this.#json ?? this.#stored!);
+    const start = text === undefined ? -1 : topLevelObjectStart(text, 'metadata');
+    if (text === undefined || start < 0) {
       const { managedFields: _drop, ...rest } = this.object.metadata ?? {};
       return rest;
     }
-    const end = objectEnd(json, start);
-    const list = memberStart(json, 'managedFields', '[', start);
-    if (list < 0) return JSON.parse(json.slice(start, end + 1)) as ObjectMeta;
-    // Out go the key, its list and one comma beside them.
-    let from = list - '"managedFields":'.length;
-    let to = objectEnd(json, list) + 1;
-    if (json.charCodeAt(to) === 44) to++;
-    else if (json.charCodeAt(from - 1) === 44) from--;
-    return JSON.parse(json.slice(start, from) + json.slice(to, end + 1)) as ObjectMeta;
+    const list = memberStart(text, 'managedFields', '[', start);
+    let metadata: ObjectMeta;
+    if (list < 0) {
+      metadata = JSON.parse(text.slice(start, objectEnd(text, start) + 1)) as ObjectMeta;
+    } else {
+      // Out go the key, its list and one comma beside them. The list is usually the last
+      // member, and then the metadata ends right after it.
+      let from = list - '"managedFields":'.length;
+      let to = objectEnd(text, list) + 1;
+      const end = text.charCodeAt(to) === 125 ? to : objectEnd(text, start);
+      if (text.charCodeAt(to) === 44) to++;
+      else if (text.charCodeAt(from - 1) === 44) from--;
+      metadata = JSON.parse(text.slice(start, from) + text.slice(to, end + 1)) as ObjectMeta;
+    }
+    if (text !== this.#json) metadata.resourceVersion = String(this.revision);
+    return metadata;
   }
 
   #lines: Map<string, Buffer> | undefined;

@@ -57,6 +57,15 @@ export function managerId(entry: Pick<ManagerFields, 'manager' | 'operation' | '
  */
 const storedEncoding = new WeakMap<FieldSet, Record<string, unknown>>();
 
+/**
+ * Encodes `set` now and keeps the encoding for {@link encodeManagedFields}: for a set shared by
+ * many entries (see `update.ts`), which must then never change. The FieldsV1 object is shared
+ * too, by every entry written from the set.
+ */
+export function keepEncoding(set: FieldSet): void {
+  storedEncoding.set(set, set.toJSON());
+}
+
 /** Options of {@link decodeManagedFields}. */
 export interface DecodeOptions {
   /**

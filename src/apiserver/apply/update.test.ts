@@ -41,6 +41,35 @@ describe('recordUpdate', () => {
     ]);
   });
 
+  it('creates of one shape get the same fields, and creates of another shape their own', () => {
+    const pod = builtinSchema('', 'v1', 'Pod')!;
+    const podOf = (name: string, containers: string[], labels: Record<string, string>): JsonObject => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name, namespace: 'default', uid: name, labels },
+      spec: { containers: containers.map((c) => ({ name: c, image: `${c}:1` })) },
+    });
+    const fieldsOf = (object: JsonObject, manager = 'rs') => {
+      recordUpdate(undefined, object, opts(manager, T0, { schema: pod }));
+      return entries(object).map((e) => [e.manager, e.fieldsV1]);
+    };
+    const first = fieldsOf(podOf('a', ['web'], { app: 'x' }));
+    // Same shape: other names and label values, same keys and containers.
+    assert.deepEqual(fieldsOf(podOf('b', ['web'], { app: 'y' })), first);
+    assert.deepEqual(fieldsOf(podOf('c', ['web'], { app: 'y' }), 'other'), [['other', first[0]![1]]]);
+    // Another label key, another container (whose name is in its path), a value of another type.
+    assert.deepEqual(fieldsOf(podOf('d', ['web'], { tier: 'y' }))[0]![1], {
+      'f:metadata': { 'f:labels': { '.': {}, 'f:tier': {} } },
+      'f:spec': { 'f:containers': { 'k:{"name":"web"}': { '.': {}, 'f:image': {}, 'f:name': {} } } },
+    });
+    assert.deepEqual(fieldsOf(podOf('e', ['db'], { app: 'x' }))[0]![1], {
+      'f:metadata': { 'f:labels': { '.': {}, 'f:app': {} } },
+      'f:spec': { 'f:containers': { 'k:{"name":"db"}': { '.': {}, 'f:image': {}, 'f:name': {} } } },
+    });
+    // And the first shape's fields are still its own.
+    assert.deepEqual(fieldsOf(podOf('f', ['web'], { app: 'z' })), first);
+  });
+
   it('an update takes the fields it changed from their owners; the rest stay theirs', () => {
     const before = created({ a: '1', b: '2' });
     const after = configMap({ a: '9', b: '2', c: '3' });

@@ -8,10 +8,12 @@ import {
   decodeManagedFields,
   encodeManagedFields,
   isResetManagedFields,
+  keepEncoding,
   managerId,
   type Managed,
 } from './managed-fields.ts';
 import type { FieldSchema } from './schema.ts';
+import type { FieldSet } from './fields.ts';
 import { compare, TypedValueError } from './typed.ts';
 import { capUpdateManagers, stripMeta, updateManagers, withoutManagedFields } from './updater.ts';
 
@@ -43,6 +45,88 @@ function setManagedFields(object: JsonObject, managed: Managed): void {
   const entries = encodeManagedFields(managed);
   if (entries) metadata.managedFields = entries;
   else delete metadata.managedFields;
+}
+
+/**
+ * An object's shape: its keys, nested as they are, with every scalar outside a list reduced to
+ * its type, and lists as they are (an element's path may name its key fields or its value).
+ * Two objects of one shape and schema have the same fields — pods of one template, ConfigMaps
+ * from one generator — so a create's set is found by its shape instead of walking the object
+ * against the schema. A shape is kept as a skeleton: objects with the same keys, type names
+ * for scalars, copies of lists.
+ */
+type Skeleton = string | unknown[] | { [key: string]: Skeleton };
+
+function typeName(value: unknown): string {
+  return value === null ? 'null' : typeof value;
+}
+
+function skeletonOf(value: unknown): Skeleton {
+  if (Array.isArray(value)) return structuredClone(value);
+  if (typeof value !== 'object' || value === null) return typeName(value);
+  const out = Object.create(null) as { [key: string]: Skeleton };
+  for (const key in value as JsonObject) out[key] = skeletonOf((value as JsonObject)[key]);
+  return out;
+}
+
+/** Whether two JSON values are equal (lists in shapes). */
+function equalJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!equalJson(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  let count = 0;
+  for (const key in a as JsonObject) {
+    if (!Object.hasOwn(b, key) || !equalJson((a as JsonObject)[key], (b as JsonObject)[key])) return false;
+    count++;
+  }
+  for (const _ in b as JsonObject) count--;
+  return count === 0;
+}
+
+/** Whether `value` has the shape `skeleton` records; allocates nothing. */
+function hasShape(value: unknown, skeleton: Skeleton): boolean {
+  if (typeof skeleton === 'string') return typeName(value) === skeleton;
+  if (Array.isArray(skeleton)) return Array.isArray(value) && equalJson(value, skeleton);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  let count = 0;
+  for (const key in value as JsonObject) {
+    const inner = skeleton[key];
+    if (inner === undefined || !Object.hasOwn(skeleton, key) || !hasShape((value as JsonObject)[key], inner)) return false;
+    count++;
+  }
+  for (const _ in skeleton) count--;
+  return count === 0;
+}
+
+/** Shapes remembered per schema, most recently used first. */
+const SHAPES_PER_SCHEMA = 16;
+const createdSets = new WeakMap<FieldSchema, Array<{ skeleton: Skeleton; set: FieldSet }>>();
+
+/** The fields a create of `object` (without managedFields) gives its writer. Throws TypedValueError. */
+function createdFields(object: JsonObject, schema: FieldSchema): FieldSet {
+  let known = createdSets.get(schema);
+  if (known) {
+    for (let i = 0; i < known.length; i++) {
+      const entry = known[i]!;
+      if (!hasShape(object, entry.skeleton)) continue;
+      if (i > 0) {
+        known.splice(i, 1);
+        known.unshift(entry);
+      }
+      return entry.set;
+    }
+  }
+  const set = stripMeta(compare({}, object, schema, { allowDuplicates: true }).added);
+  if (!known) createdSets.set(schema, (known = []));
+  keepEncoding(set);
+  known.unshift({ skeleton: skeletonOf(object), set });
+  if (known.length > SHAPES_PER_SCHEMA) known.pop();
+  return set;
 }
 
 function decodeOrEmpty(entries: unknown, stored = false): Managed {
@@ -83,9 +167,16 @@ export function recordUpdate(current: JsonObject | undefined, next: JsonObject, 
     return;
   }
   try {
-    const comparison = compare(withoutManagedFields(current ?? {}), withoutManagedFields(next), options.schema, { allowDuplicates: true });
     const entry = { manager: options.manager || 'unknown', operation: 'Update' as const, apiVersion: options.apiVersion, subresource: options.subresource };
     const id = managerId(entry);
+    if (current === undefined && managed.size === 0) {
+      // A create that sent no managedFields: its writer owns every field.
+      const owned = createdFields(withoutManagedFields(next), options.schema);
+      if (!owned.isEmpty()) managed.set(id, { ...entry, time: options.now, set: owned });
+      setManagedFields(next, managed);
+      return;
+    }
+    const comparison = compare(withoutManagedFields(current ?? {}), withoutManagedFields(next), options.schema, { allowDuplicates: true });
     const before = managed.get(id)?.set;
     updateManagers(managed, comparison, '', true);
     // A create adds every field and changes and removes none: nothing to merge or take away

@@ -52,9 +52,16 @@ export class CachedObject {
     return (this.#object ??= this.copy());
   }
 
-  /** A decoded copy of its own for the caller to change. */
+  /**
+   * A decoded copy of its own for the caller to change. Decoded from the stored text when the
+   * JSON with its resourceVersion was not made yet (the version is then set on the copy): an
+   * update reads the object it replaces, which is then never sent.
+   */
   copy(): KubeObject {
-    return JSON.parse(this.json) as KubeObject;
+    if (this.#json !== undefined) return JSON.parse(this.#json) as KubeObject;
+    const object = JSON.parse(this.#stored!) as KubeObject;
+    (object.metadata ??= {}).resourceVersion = String(this.revision);
+    return object;
   }
 
   /**

@@ -3,9 +3,9 @@
  * values, its equality, and Go's JSON text for the values inside FieldsV1 keys.
  */
 
-import { cloneJson, isJsonObject, setOwn, type JsonObject } from '../json-value.ts';
+import { cloneJson, isJsonObject, jsonEqual, setOwn, type JsonObject } from '../json-value.ts';
 
-export { cloneJson, setOwn, type JsonObject };
+export { cloneJson, jsonEqual, setOwn, type JsonObject };
 
 /** A JSON object: not null, not an array. */
 export const isObject = isJsonObject;
@@ -84,19 +84,6 @@ export function compareValues(a: unknown, b: unknown): number {
   }
 }
 
-/** Structural equality: key order does not matter, list order does. */
-export function jsonEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (Array.isArray(a)) {
-    return Array.isArray(b) && a.length === b.length && a.every((item, i) => jsonEqual(item, b[i]));
-  }
-  if (isObject(a) && isObject(b)) {
-    const keys = Object.keys(a);
-    if (keys.length !== Object.keys(b).length) return false;
-    return keys.every((key) => Object.hasOwn(b, key) && jsonEqual(a[key], b[key]));
-  }
-  return false;
-}
 
 // Go's encoding/json escapes HTML-sensitive characters and the JS line separators, and writes
 // \b and \f as \u escapes; JSON.stringify does neither.

@@ -5,7 +5,7 @@
  * version it applies in, an updater gets one per version it writes.
  */
 import { FieldSet } from './fields.ts';
-import { compareStrings, isObject } from './json.ts';
+import { cloneJson, compareStrings, isObject, jsonEqual } from './json.ts';
 import { PathElementSyntaxError } from './path-element.ts';
 
 /** `metav1.ManagedFieldsEntry` as it appears in an object. */
@@ -66,6 +66,31 @@ export function keepEncoding(set: FieldSet): void {
   storedEncoding.set(set, set.toJSON());
 }
 
+/** FieldsV1 read recently, with their sets, most recently used first. */
+const recentlyRead: Array<{ fields: unknown; set: FieldSet }> = [];
+const RECENTLY_READ = 16;
+
+/**
+ * The set a FieldsV1 holds. Most objects of a kind carry the same FieldsV1 (one shape, one
+ * writer), so a set read recently is shared rather than read again; FieldSet's operations make
+ * new sets, so a shared one never changes. Throws as {@link FieldSet.fromJSON}.
+ */
+function readFields(fields: unknown): FieldSet {
+  for (let i = 0; i < recentlyRead.length; i++) {
+    const entry = recentlyRead[i]!;
+    if (!jsonEqual(fields, entry.fields)) continue;
+    if (i > 0) {
+      recentlyRead.splice(i, 1);
+      recentlyRead.unshift(entry);
+    }
+    return entry.set;
+  }
+  const set = FieldSet.fromJSON(fields);
+  recentlyRead.unshift({ fields: cloneJson(fields), set });
+  if (recentlyRead.length > RECENTLY_READ) recentlyRead.pop();
+  return set;
+}
+
 /** Options of {@link decodeManagedFields}. */
 export interface DecodeOptions {
   /**
@@ -93,12 +118,12 @@ export function decodeManagedFields(entries: unknown, options: DecodeOptions = {
     if (e.fieldsType !== 'FieldsV1') throw new ManagedFieldsError(`invalid fieldsType ${JSON.stringify(e.fieldsType)} in managed fields entry ${i}`);
     let set: FieldSet;
     try {
-      set = FieldSet.fromJSON(e.fieldsV1 ?? {});
+      set = readFields(e.fieldsV1 ?? {});
     } catch (error) {
       if (error instanceof PathElementSyntaxError) throw new ManagedFieldsError(`error decoding set: ${error.message}`);
       throw error;
     }
-    if (options.stored && isObject(e.fieldsV1)) storedEncoding.set(set, e.fieldsV1);
+    if (options.stored && isObject(e.fieldsV1) && !storedEncoding.has(set)) storedEncoding.set(set, e.fieldsV1);
     const fields: ManagerFields = {
       manager: typeof e.manager === 'string' ? e.manager : '',
       operation: e.operation,

@@ -3,7 +3,7 @@
  * field manager records it: the writer's manager gets an `Update` entry owning every field the
  * write added or changed, and those fields leave every other manager's set.
  */
-import { isObject, type JsonObject } from './json.ts';
+import { isObject, jsonEqual, type JsonObject } from './json.ts';
 import {
   decodeManagedFields,
   encodeManagedFields,
@@ -69,29 +69,10 @@ function skeletonOf(value: unknown): Skeleton {
   return out;
 }
 
-/** Whether two JSON values are equal (lists in shapes). */
-function equalJson(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a)) {
-    if (!Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!equalJson(a[i], b[i])) return false;
-    return true;
-  }
-  if (Array.isArray(b)) return false;
-  let count = 0;
-  for (const key in a as JsonObject) {
-    if (!Object.hasOwn(b, key) || !equalJson((a as JsonObject)[key], (b as JsonObject)[key])) return false;
-    count++;
-  }
-  for (const _ in b as JsonObject) count--;
-  return count === 0;
-}
-
 /** Whether `value` has the shape `skeleton` records; allocates nothing. */
 function hasShape(value: unknown, skeleton: Skeleton): boolean {
   if (typeof skeleton === 'string') return typeName(value) === skeleton;
-  if (Array.isArray(skeleton)) return Array.isArray(value) && equalJson(value, skeleton);
+  if (Array.isArray(skeleton)) return Array.isArray(value) && jsonEqual(value, skeleton);
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   let count = 0;
   for (const key in value as JsonObject) {

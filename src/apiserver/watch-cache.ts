@@ -12,7 +12,7 @@
  *   is the transport's business: the cache never blocks on a watcher.
  * - Objects handed out are shared and must be treated as immutable.
  */
-import type { Backend, Watch, WatchEvent } from '../storage/index.ts';
+import { ShardedMap, type Backend, type Watch, type WatchEvent } from '../storage/index.ts';
 import type { KubeObject, ObjectMeta } from './resource.ts';
 
 /**
@@ -255,7 +255,7 @@ interface Watcher {
 
 /** Per-resource state: the live objects and the window of recent events. */
 class Bucket {
-  readonly objects = new Map<string, CachedObject>();
+  readonly objects = new ShardedMap<CachedObject>();
   readonly events: CacheEvent[] = [];
   /** Every event of this bucket with revision > windowStart is in `events`. */
   windowStart: number;
@@ -352,9 +352,9 @@ export class WatchCache {
     const bucket = this.#buckets.get(resourcePrefix);
     if (!bucket) return [];
     const out: CachedObject[] = [];
-    for (const [key, cached] of bucket.objects) {
+    bucket.objects.forEach((cached, key) => {
       if (key.startsWith(keyPrefix) && matches(filter, cached)) out.push(cached);
-    }
+    });
     return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 

@@ -5,3 +5,4 @@
 export type * from './backend.ts';
 export * from './errors.ts';
 export { openBackend } from './open.ts';
+export { ShardedMap } from './sharded-map.ts';

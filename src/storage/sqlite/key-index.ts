@@ -9,6 +9,7 @@
  * trade etcd makes. The index is rebuilt from the log at open.
  */
 
+import { ShardedMap } from '../sharded-map.ts';
 import { SortedKeys } from './sorted-keys.ts';
 
 /** The newest row of a live key. */
@@ -40,7 +41,7 @@ function visibleIndex(revisions: readonly number[], revision: number): number {
 
 /** Which keys exist at which revisions. */
 export class KeyIndex {
-  readonly #entries = new Map<string, Entry>();
+  readonly #entries = new ShardedMap<Entry>();
   readonly #keys = new SortedKeys();
 
   /** The newest row of `key` if the key is live. */

@@ -30,7 +30,10 @@ export function cloneJson<T>(value: T): T {
   return value;
 }
 
-/** Structural JSON equality: key order does not matter, array order does. Allocates nothing. */
+/**
+ * Structural JSON equality: key order does not matter, array order does, and a key whose value
+ * is undefined counts as absent (as in the JSON text). Allocates nothing.
+ */
 export function jsonEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
@@ -40,12 +43,15 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
     return true;
   }
   if (Array.isArray(b)) return false;
-  let count = 0;
-  for (const key in a) {
-    if (!Object.hasOwn(a, key)) continue;
-    if (!Object.hasOwn(b, key) || !jsonEqual((a as JsonObject)[key], (b as JsonObject)[key])) return false;
-    count++;
+  const ao = a as Record<string, unknown>;
+  const bo = b as Record<string, unknown>;
+  // Counted rather than listed: this runs on every update, over the whole object.
+  let defined = 0;
+  for (const k in ao) {
+    if (!Object.hasOwn(ao, k) || ao[k] === undefined) continue;
+    if (!jsonEqual(ao[k], Object.hasOwn(bo, k) ? bo[k] : undefined)) return false;
+    defined++;
   }
-  for (const key in b) if (Object.hasOwn(b, key)) count--;
-  return count === 0;
+  for (const k in bo) if (Object.hasOwn(bo, k) && bo[k] !== undefined && --defined < 0) return false;
+  return defined === 0;
 }

@@ -4,6 +4,9 @@
  */
 import { randomInt } from 'node:crypto';
 import type { KubeObject, ObjectMeta } from './resource.ts';
+import { jsonEqual } from './json-value.ts';
+
+export { jsonEqual };
 
 /** The object's metadata, created when absent. */
 export function meta(object: KubeObject): ObjectMeta {
@@ -23,29 +26,6 @@ export function generatedName(base: string): string {
   let suffix = '';
   for (let i = 0; i < 5; i++) suffix += ALPHABET[randomInt(ALPHABET.length)];
   return trimmed + suffix;
-}
-
-/** Structural equality of two JSON values (object key order ignored). */
-export function jsonEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a)) {
-    if (!Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!jsonEqual(a[i], b[i])) return false;
-    return true;
-  }
-  if (Array.isArray(b)) return false;
-  const ao = a as Record<string, unknown>;
-  const bo = b as Record<string, unknown>;
-  // Counted rather than listed: this runs on every update, over the whole object.
-  let defined = 0;
-  for (const k in ao) {
-    if (!Object.hasOwn(ao, k) || ao[k] === undefined) continue;
-    if (!jsonEqual(ao[k], Object.hasOwn(bo, k) ? bo[k] : undefined)) return false;
-    defined++;
-  }
-  for (const k in bo) if (Object.hasOwn(bo, k) && bo[k] !== undefined && --defined < 0) return false;
-  return defined === 0;
 }
 
 /** A deep copy of a JSON value. */

@@ -401,8 +401,10 @@ export class ObjectStore {
         if (cached) continue;
         throw error;
       }
+      // Versions are left out as undefined rather than deleted (a delete turns an object into a
+      // slower dictionary): the comparison below and the encoding skip them just the same.
       const um = meta(updated);
-      delete um.resourceVersion;
+      um.resourceVersion = undefined;
       if (um.deletionTimestamp && !(um.finalizers?.length ?? 0) && !hasSpecFinalizers(def, updated) && (um.deletionGracePeriodSeconds ?? 0) === 0) {
         // The last finalizer is gone from an object being deleted: the update completes the delete.
         if (options.dryRun) return updated;
@@ -413,7 +415,7 @@ export class ObjectStore {
       }
       const cm = meta(current);
       const currentRv = cm.resourceVersion;
-      delete cm.resourceVersion;
+      cm.resourceVersion = undefined;
       if (jsonEqual(updated, current)) {
         // Nothing to write — if the cached copy was current, as it is when the cache has seen
         // every revision the store has; otherwise the store decides.

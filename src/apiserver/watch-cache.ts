@@ -12,7 +12,8 @@
  *   is the transport's business: the cache never blocks on a watcher.
  * - Objects handed out are shared and must be treated as immutable.
  */
-import { ShardedMap, type Backend, type Watch, type WatchEvent } from '../storage/index.ts';
+import { ShardedMap } from '../client/index.ts';
+import type { Backend, Watch, WatchEvent } from '../storage/index.ts';
 import type { KubeObject, ObjectMeta } from './resource.ts';
 
 /**

@@ -30,6 +30,7 @@ export {
 } from './object.ts';
 export { nodeSelectorTermMatches, nodeSelectorTermsMatch, tolerates, untoleratedTaint } from './scheduling.ts';
 export { apiVersionOf, collectionPath, objectPath, resourceType, type ResourceType } from './resources.ts';
+export { ShardedMap } from './sharded-map.ts';
 export * from './transport.ts';
 export { processQueue, WorkQueue, type ProcessQueueOptions, type WorkQueueOptions } from './work-queue.ts';
 export { yaml } from './yaml.ts';

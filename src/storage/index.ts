@@ -5,4 +5,3 @@
 export type * from './backend.ts';
 export * from './errors.ts';
 export { openBackend } from './open.ts';
-export { ShardedMap } from './sharded-map.ts';

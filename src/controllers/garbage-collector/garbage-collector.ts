@@ -14,7 +14,7 @@
  * Before it deletes anything because an owner is missing, it asks the API whether the owner
  * really is gone, so a watch that lags behind can never cause a wrong deletion.
  */
-import { processQueue, WorkQueue, type Transport } from '../../client/index.ts';
+import { processQueue, ShardedMap, WorkQueue, type Transport } from '../../client/index.ts';
 
 interface OwnerReference {
   apiVersion: string;
@@ -91,7 +91,8 @@ export interface GarbageCollectorOptions {
 export class GarbageCollector {
   readonly #client: Transport;
   readonly #queue = new WorkQueue();
-  readonly #nodes = new Map<string, Node>();
+  /** Every object, by uid: one entry per object of every kind (see ShardedMap). */
+  readonly #nodes = new ShardedMap<Node>();
   /** Dependents whose owners are not known yet, by owner uid. */
   readonly #waiting = new Map<string, Set<string>>();
   /** Resource info by `apiVersion/Kind`. */

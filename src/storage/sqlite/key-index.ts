@@ -9,7 +9,7 @@
  * trade etcd makes. The index is rebuilt from the log at open.
  */
 
-import { ShardedMap } from '../sharded-map.ts';
+import { ShardedMap } from '../../client/index.ts';
 import { SortedKeys } from './sorted-keys.ts';
 
 /** The newest row of a live key. */

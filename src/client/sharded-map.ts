@@ -2,10 +2,11 @@
  * A Map of string keys split over {@link SHARDS} Maps by a hash of the key's last characters.
  *
  * V8 grows a Map by rehashing every entry into a table twice the size, in one step: at 131,072
- * entries that step takes ~10 ms on the thread that adds the next key, and every request in
+ * entries that step took ~8 ms here, on the thread that adds the next key, and every request in
  * flight waits it out. The maps that hold one entry per stored object (the store's key index,
- * the watch cache) grow through such steps while objects are being created. Split, each step
- * rehashes a sixteenth, and the shards take their steps at different times.
+ * the API server's watch cache, the garbage collector's graph) grow through such steps while
+ * objects are being created. Split, each step rehashes a sixteenth, and the shards take their
+ * steps at different times.
  *
  * The last characters of a key are what tells keys apart (the name, or a uid's last digits),
  * and reading two of them costs next to nothing. Iteration visits the shards one after

@@ -66,14 +66,38 @@ interface ResourceInfo {
   namespaced: boolean;
 }
 
-/** What the collector knows of one object. */
-interface Node {
-  uid: string;
-  /** Where its kind lives (shared by every node of the kind): with `meta`, the object's API path. */
+/**
+ * What the collector knows of one object: the metadata it reads, kept on the node itself (one
+ * heap object per object of every kind, not two), updated in place as events arrive.
+ */
+interface Node extends Metadata {
+  /** Where its kind lives (shared by every node of the kind): with the name, the API path. */
   info: ResourceInfo;
-  meta: Metadata;
   /** uids of objects that name this one as owner; made for the first. */
-  dependents?: Set<string>;
+  dependents: Set<string> | undefined;
+}
+
+/** A node for an object first seen, every field present (one shape for all nodes). */
+function newNode(info: ResourceInfo, m: Metadata): Node {
+  return {
+    name: m.name,
+    namespace: m.namespace,
+    uid: m.uid,
+    deletionTimestamp: m.deletionTimestamp,
+    finalizers: m.finalizers,
+    ownerReferences: m.ownerReferences,
+    info,
+    dependents: undefined,
+  };
+}
+
+/** Brings a node's metadata up to date with an event's. */
+function setMetadata(node: Node, m: Metadata): void {
+  node.name = m.name;
+  node.namespace = m.namespace;
+  node.deletionTimestamp = m.deletionTimestamp;
+  node.finalizers = m.finalizers;
+  node.ownerReferences = m.ownerReferences;
 }
 
 const ORPHAN = 'orphan';
@@ -193,20 +217,23 @@ export class GarbageCollector {
 
   /** An object's API path. */
   #path(node: Node): string {
-    return this.#pathOf(node.info, node.meta);
+    return this.#pathOf(node.info, node);
   }
 
   #upsert(info: ResourceInfo, m: Metadata): void {
     const previous = this.#nodes.get(m.uid);
-    const node: Node = previous ?? { uid: m.uid, info, meta: m };
+    let node: Node;
     if (previous) {
-      for (const ref of previous.meta.ownerReferences ?? []) {
+      for (const ref of previous.ownerReferences ?? []) {
         this.#nodes.get(ref.uid)?.dependents?.delete(m.uid);
         this.#waiting.get(ref.uid)?.delete(m.uid);
       }
+      setMetadata(previous, m);
+      node = previous;
+    } else {
+      node = newNode(info, m);
+      this.#nodes.set(m.uid, node);
     }
-    node.meta = m;
-    this.#nodes.set(m.uid, node);
     for (const ref of m.ownerReferences ?? []) {
       const owner = this.#nodes.get(ref.uid);
       if (owner) (owner.dependents ??= new Set()).add(m.uid);
@@ -236,7 +263,7 @@ export class GarbageCollector {
       if (owner) {
         owner.dependents?.delete(m.uid);
         // A foreground owner may have been waiting for this dependent.
-        if (owner.meta.deletionTimestamp) this.#queue.add(owner.uid);
+        if (owner.deletionTimestamp) this.#queue.add(owner.uid);
       }
       this.#waiting.get(ref.uid)?.delete(m.uid);
     }
@@ -253,7 +280,7 @@ export class GarbageCollector {
   async #sync(uid: string): Promise<boolean> {
     const node = this.#nodes.get(uid);
     if (!node) return false;
-    const m = node.meta;
+    const m = node;
     const finalizers = m.finalizers ?? [];
     if (m.deletionTimestamp && finalizers.includes(ORPHAN)) return this.#orphanDependents(node);
     if (m.deletionTimestamp && finalizers.includes(FOREGROUND)) return this.#deleteDependentsFirst(node);
@@ -262,7 +289,7 @@ export class GarbageCollector {
 
   /** Deletes `node` if every owner it names is gone. */
   async #collectIfOrphaned(node: Node): Promise<boolean> {
-    const refs = node.meta.ownerReferences ?? [];
+    const refs = node.ownerReferences ?? [];
     if (refs.length === 0) return false;
     let foregroundOwner = false;
     for (const ref of refs) {
@@ -271,7 +298,7 @@ export class GarbageCollector {
       if (state === 'foreground') foregroundOwner = true;
     }
     // Every owner is gone, or is itself waiting in foreground deletion for its dependents.
-    const m = node.meta;
+    const m = node;
     const response = await this.#client.request({
       method: 'DELETE',
       path: this.#path(node),
@@ -291,7 +318,7 @@ export class GarbageCollector {
   /** Whether an owner exists, asking the API when the graph does not know it. */
   async #ownerState(node: Node, ref: OwnerReference): Promise<'present' | 'absent' | 'foreground'> {
     const known = this.#nodes.get(ref.uid);
-    const owner = known?.meta ?? (await this.#lookup(node, ref))?.metadata;
+    const owner = known ?? (await this.#lookup(node, ref))?.metadata;
     if (!owner || owner.uid !== ref.uid) return 'absent';
     if (owner.deletionTimestamp && (owner.finalizers ?? []).includes(FOREGROUND)) return 'foreground';
     return 'present';
@@ -307,7 +334,7 @@ export class GarbageCollector {
       info = this.#kinds.get(`${ref.apiVersion}/${ref.kind}`);
       if (!info) throw new Error(`owner ${ref.kind} ${ref.name} (${ref.apiVersion}) of ${this.#path(node)}: the server does not serve that kind`);
     }
-    const path = this.#pathOf(info, { name: ref.name, namespace: node.meta.namespace, uid: ref.uid });
+    const path = this.#pathOf(info, { name: ref.name, namespace: node.namespace, uid: ref.uid });
     const response = await this.#client.request<ApiObject>({ method: 'GET', path });
     if (response.status === 404) return undefined;
     if (response.status !== 200) throw new Error(`GET ${path}: ${response.status}`);
@@ -334,9 +361,9 @@ export class GarbageCollector {
     for (const uid of [...(owner.dependents ?? [])]) {
       const dep = this.#nodes.get(uid);
       if (!dep) continue;
-      const ref = (dep.meta.ownerReferences ?? []).find((r) => r.uid === owner.uid);
+      const ref = (dep.ownerReferences ?? []).find((r) => r.uid === owner.uid);
       if (ref?.blockOwnerDeletion) blocking++;
-      if (!dep.meta.deletionTimestamp) {
+      if (!dep.deletionTimestamp) {
         const response = await this.#client.request({
           method: 'DELETE',
           path: this.#path(dep),

@@ -80,4 +80,27 @@ describe('KeyIndex', () => {
     assert.equal(index.count('', undefined), 1);
     assert.deepEqual(index.range('', undefined, 0, -1), [7]);
   });
+
+  it('keeps a key of one row as well as a key of many, through deletes, re-creates and compactions', () => {
+    const index = new KeyIndex();
+    index.put('/once', 1, 1, 1);
+    assert.deepEqual([0, 1, 2].map((r) => index.visibleAt('/once', r)), [undefined, 1, 1]);
+    assert.equal(index.has('/once'), true);
+    index.remove('/once', 2);
+    assert.equal(index.has('/once'), false);
+    assert.deepEqual([1, 2].map((r) => index.visibleAt('/once', r)), [1, undefined]);
+    index.compact(1);
+    assert.equal(index.visibleAt('/once', 1), 1, 'the row visible at the compaction stays');
+    index.compact(2);
+    assert.equal(index.count('', undefined), 0, 'a tombstone the compaction reaches goes with its key');
+    index.put('/once', 3, 3, 1);
+    index.put('/once', 4, 3, 2);
+    index.compact(4);
+    // Left with one row again, the key reads as before.
+    assert.deepEqual(index.head('/once'), { modRevision: 4, createRevision: 3, version: 2 });
+    assert.deepEqual([3, 4].map((r) => index.visibleAt('/once', r)), [undefined, 4]);
+    index.put('/once', 5, 3, 3);
+    assert.deepEqual([4, 5].map((r) => index.visibleAt('/once', r)), [4, 5]);
+    assert.deepEqual(index.range('', undefined, 4, -1), [4]);
+  });
 });

@@ -20,11 +20,27 @@ export interface Head {
 }
 
 interface Entry {
-  /** Revisions of the key's rows in the log, ascending; a tombstone is stored negated. */
-  revisions: number[];
+  /**
+   * Revisions of the key's rows in the log, ascending; a tombstone is stored negated. One row
+   * (most keys: never updated, or compacted) is a number, not a list: a list is two more heap
+   * objects per key, which V8's collector marks over and over.
+   */
+  revisions: number | number[];
   /** Of the newest row when it is live. */
   createRevision: number;
   version: number;
+}
+
+/** The entry's newest row (negative: a tombstone). */
+function newest(revisions: number | readonly number[]): number {
+  return typeof revisions === 'number' ? revisions : revisions[revisions.length - 1]!;
+}
+
+/** The entry's newest row with revision <= `revision` (negative: a tombstone), or undefined. */
+function visible(revisions: number | readonly number[], revision: number): number | undefined {
+  if (typeof revisions === 'number') return Math.abs(revisions) <= revision ? revisions : undefined;
+  const i = visibleIndex(revisions, revision);
+  return i < 0 ? undefined : revisions[i];
 }
 
 /** Index of the entry's newest row with revision <= `revision`, or -1. */
@@ -39,6 +55,12 @@ function visibleIndex(revisions: readonly number[], revision: number): number {
   return low - 1;
 }
 
+/** Adds a row (negative: a tombstone) to an entry. */
+function add(entry: Entry, revision: number): void {
+  if (typeof entry.revisions === 'number') entry.revisions = [entry.revisions, revision];
+  else entry.revisions.push(revision);
+}
+
 /** Which keys exist at which revisions. */
 export class KeyIndex {
   readonly #entries = new ShardedMap<Entry>();
@@ -48,42 +70,42 @@ export class KeyIndex {
   head(key: string): Head | undefined {
     const entry = this.#entries.get(key);
     if (entry === undefined) return undefined;
-    const newest = entry.revisions[entry.revisions.length - 1]!;
-    if (newest < 0) return undefined;
-    return { modRevision: newest, createRevision: entry.createRevision, version: entry.version };
+    const modRevision = newest(entry.revisions);
+    if (modRevision < 0) return undefined;
+    return { modRevision, createRevision: entry.createRevision, version: entry.version };
   }
 
   /** Whether `key` is live (like `head(key) !== undefined`, without allocating). */
   has(key: string): boolean {
     const revisions = this.#entries.get(key)?.revisions;
-    return revisions !== undefined && revisions[revisions.length - 1]! > 0;
+    return revisions !== undefined && newest(revisions) > 0;
   }
 
   /** The revision of the row of `key` visible at `revision`; undefined when absent then. */
   visibleAt(key: string, revision: number): number | undefined {
     const entry = this.#entries.get(key);
     if (entry === undefined) return undefined;
-    const i = visibleIndex(entry.revisions, revision);
-    const found = i < 0 ? -1 : entry.revisions[i]!;
-    return found > 0 ? found : undefined;
+    const found = visible(entry.revisions, revision);
+    return found !== undefined && found > 0 ? found : undefined;
   }
 
   /** Records a put of `key` at `revision`. Revisions must arrive in increasing order. */
   put(key: string, revision: number, createRevision: number, version: number): void {
     const entry = this.#entries.get(key);
     if (entry === undefined) {
-      this.#entries.set(key, { revisions: [revision], createRevision, version });
+      this.#entries.set(key, { revisions: revision, createRevision, version });
       this.#keys.insert(key);
       return;
     }
-    entry.revisions.push(revision);
+    add(entry, revision);
     entry.createRevision = createRevision;
     entry.version = version;
   }
 
   /** Records a delete of `key` at `revision`. */
   remove(key: string, revision: number): void {
-    this.#entries.get(key)?.revisions.push(-revision);
+    const entry = this.#entries.get(key);
+    if (entry !== undefined) add(entry, -revision);
   }
 
   /**
@@ -116,14 +138,25 @@ export class KeyIndex {
    */
   compact(revision: number): void {
     for (const [key, entry] of this.#entries) {
-      let keep = visibleIndex(entry.revisions, revision);
+      const revisions = entry.revisions;
+      if (typeof revisions === 'number') {
+        // The one row goes only if it is a tombstone the compaction reaches.
+        if (revisions < 0 && -revisions <= revision) {
+          this.#entries.delete(key);
+          this.#keys.delete(key);
+        }
+        continue;
+      }
+      let keep = visibleIndex(revisions, revision);
       if (keep < 0) continue;
-      if (entry.revisions[keep]! < 0) keep++;
+      if (revisions[keep]! < 0) keep++;
       if (keep === 0) continue;
-      entry.revisions.splice(0, keep);
-      if (entry.revisions.length === 0) {
+      revisions.splice(0, keep);
+      if (revisions.length === 0) {
         this.#entries.delete(key);
         this.#keys.delete(key);
+      } else if (revisions.length === 1) {
+        entry.revisions = revisions[0]!;
       }
     }
   }
@@ -136,8 +169,7 @@ export class KeyIndex {
   ): void {
     this.#keys.forEachInRange(start, end, (key) => {
       const revisions = this.#entries.get(key)!.revisions;
-      const i = revision === 0 ? revisions.length - 1 : visibleIndex(revisions, revision);
-      const rev = i < 0 ? -1 : revisions[i]!;
+      const rev = revision === 0 ? newest(revisions) : (visible(revisions, revision) ?? -1);
       // Tombstones (negative) and keys created later (-1) are not visible.
       return rev < 0 || visit(rev);
     });

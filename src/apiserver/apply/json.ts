@@ -84,7 +84,6 @@ export function compareValues(a: unknown, b: unknown): number {
   }
 }
 
-
 // Go's encoding/json escapes HTML-sensitive characters and the JS line separators, and writes
 // \b and \f as \u escapes; JSON.stringify does neither.
 const GO_ESCAPES: Record<string, string> = {

@@ -7,6 +7,7 @@
 import { FieldSet } from './fields.ts';
 import { cloneJson, compareStrings, isObject, jsonEqual } from './json.ts';
 import { PathElementSyntaxError } from './path-element.ts';
+import { Recent } from './recent.ts';
 
 /** `metav1.ManagedFieldsEntry` as it appears in an object. */
 export interface ManagedFieldsEntry {
@@ -66,9 +67,8 @@ export function keepEncoding(set: FieldSet): void {
   storedEncoding.set(set, set.toJSON());
 }
 
-/** FieldsV1 read recently, with their sets, most recently used first. */
-const recentlyRead: Array<{ fields: unknown; set: FieldSet }> = [];
-const RECENTLY_READ = 16;
+/** FieldsV1 read recently (copies), with their sets. */
+const recentlyRead = new Recent<unknown, unknown, FieldSet>(16, jsonEqual);
 
 /**
  * The set a FieldsV1 holds. Most objects of a kind carry the same FieldsV1 (one shape, one
@@ -76,18 +76,10 @@ const RECENTLY_READ = 16;
  * new sets, so a shared one never changes. Throws as {@link FieldSet.fromJSON}.
  */
 function readFields(fields: unknown): FieldSet {
-  for (let i = 0; i < recentlyRead.length; i++) {
-    const entry = recentlyRead[i]!;
-    if (!jsonEqual(fields, entry.fields)) continue;
-    if (i > 0) {
-      recentlyRead.splice(i, 1);
-      recentlyRead.unshift(entry);
-    }
-    return entry.set;
-  }
+  const known = recentlyRead.find(fields);
+  if (known) return known;
   const set = FieldSet.fromJSON(fields);
-  recentlyRead.unshift({ fields: cloneJson(fields), set });
-  if (recentlyRead.length > RECENTLY_READ) recentlyRead.pop();
+  recentlyRead.add(cloneJson(fields), set);
   return set;
 }
 

@@ -57,7 +57,7 @@ describe('recordUpdate', () => {
     // Same shape: other names and label values, same keys and containers.
     assert.deepEqual(fieldsOf(podOf('b', ['web'], { app: 'y' })), first);
     assert.deepEqual(fieldsOf(podOf('c', ['web'], { app: 'y' }), 'other'), [['other', first[0]![1]]]);
-    // Another label key, another container (whose name is in its path), a value of another type.
+    // Another label key, another container (whose name is in its path).
     assert.deepEqual(fieldsOf(podOf('d', ['web'], { tier: 'y' }))[0]![1], {
       'f:metadata': { 'f:labels': { '.': {}, 'f:tier': {} } },
       'f:spec': { 'f:containers': { 'k:{"name":"web"}': { '.': {}, 'f:image': {}, 'f:name': {} } } },

@@ -14,6 +14,7 @@ import {
 } from './managed-fields.ts';
 import type { FieldSchema } from './schema.ts';
 import type { FieldSet } from './fields.ts';
+import { Recent } from './recent.ts';
 import { compare, TypedValueError } from './typed.ts';
 import { capUpdateManagers, stripMeta, updateManagers, withoutManagedFields } from './updater.ts';
 
@@ -84,29 +85,18 @@ function hasShape(value: unknown, skeleton: Skeleton): boolean {
   return count === 0;
 }
 
-/** Shapes remembered per schema, most recently used first. */
-const SHAPES_PER_SCHEMA = 16;
-const createdSets = new WeakMap<FieldSchema, Array<{ skeleton: Skeleton; set: FieldSet }>>();
+/** Shapes seen recently per schema, with the fields a create of that shape owns. */
+const createdSets = new WeakMap<FieldSchema, Recent<JsonObject, Skeleton, FieldSet>>();
 
 /** The fields a create of `object` (without managedFields) gives its writer. Throws TypedValueError. */
 function createdFields(object: JsonObject, schema: FieldSchema): FieldSet {
   let known = createdSets.get(schema);
-  if (known) {
-    for (let i = 0; i < known.length; i++) {
-      const entry = known[i]!;
-      if (!hasShape(object, entry.skeleton)) continue;
-      if (i > 0) {
-        known.splice(i, 1);
-        known.unshift(entry);
-      }
-      return entry.set;
-    }
-  }
+  const found = known?.find(object);
+  if (found) return found;
   const set = stripMeta(compare({}, object, schema, { allowDuplicates: true }).added);
-  if (!known) createdSets.set(schema, (known = []));
+  if (!known) createdSets.set(schema, (known = new Recent(16, hasShape)));
   keepEncoding(set);
-  known.unshift({ skeleton: skeletonOf(object), set });
-  if (known.length > SHAPES_PER_SCHEMA) known.pop();
+  known.add(skeletonOf(object), set);
   return set;
 }
 

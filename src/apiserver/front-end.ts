@@ -110,8 +110,12 @@ class FrontEnd {
     });
   }
 
-  /** Requests received and not yet started, oldest first, from {@link #next} on. */
-  #queued: Array<Extract<ToApi, { t: 'request' }>> = [];
+  /**
+   * Requests received and not yet started, oldest first, from {@link #next} on. A started one's
+   * slot is emptied at once: under steady load the list is seldom drained whole, and a request
+   * held here until it is would outlive the young generation, body and all.
+   */
+  #queued: Array<Extract<ToApi, { t: 'request' }> | undefined> = [];
   #next = 0;
 
   #receive(message: ToApi): void {
@@ -147,9 +151,19 @@ class FrontEnd {
   /** Starts up to {@link REQUESTS_PER_TURN} queued requests, and comes back next turn for more. */
   readonly #startQueued = (): void => {
     const end = Math.min(this.#next + REQUESTS_PER_TURN, this.#queued.length);
-    for (let i = this.#next; i < end; i++) this.#serve(this.#queued[i]!);
+    for (let i = this.#next; i < end; i++) {
+      const message = this.#queued[i]!;
+      this.#queued[i] = undefined;
+      this.#serve(message);
+    }
     if (end < this.#queued.length) {
-      this.#next = end;
+      // The started part goes now and then, not the whole list at every turn.
+      if (end >= 1024) {
+        this.#queued = this.#queued.slice(end);
+        this.#next = 0;
+      } else {
+        this.#next = end;
+      }
       setImmediate(this.#startQueued);
     } else {
       this.#queued = [];

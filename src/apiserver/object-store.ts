@@ -374,7 +374,7 @@ export class ObjectStore {
     for (;;) {
       const cached = fromCache ? this.#cache.get(key) : undefined;
       fromCache = false;
-      let current: KubeObject;
+      let current: KubeObject | undefined;
       let modRevision: number;
       if (cached) {
         current = cached.copy();
@@ -413,7 +413,7 @@ export class ObjectStore {
         um.resourceVersion = String(result.revision);
         return updated;
       }
-      const cm = meta(current);
+      let cm: ReturnType<typeof meta> | undefined = meta(current);
       const currentRv = cm.resourceVersion;
       cm.resourceVersion = undefined;
       if (jsonEqual(updated, current)) {
@@ -432,6 +432,10 @@ export class ObjectStore {
         return updated;
       }
       const value = encode(updated);
+      // The object replaced is not needed past here: let it go before the write waits for its
+      // fsync, or it outlives the young generation and a full collection has to take it back.
+      current = undefined;
+      cm = undefined;
       const result = await this.#backend.update(key, value, modRevision, {
         ...(def.ttlSeconds ? { ttlSeconds: def.ttlSeconds } : {}),
       });

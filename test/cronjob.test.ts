@@ -15,7 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import type { CronJob, Job } from 'kubernetes-types/batch/v1.js';
 import type { Event } from 'kubernetes-types/core/v1.js';
 import { ApiServer } from '../src/apiserver/index.ts';
-import { Client, EventRecorder, InformerFactory, kinds, LocalTransport } from '../src/client/index.ts';
+import { Client, EventRecorder, InformerFactory, kinds, LocalTransport, type ClientRequest, type Transport, type WatchEventMessage } from '../src/client/index.ts';
 import { CronJobController } from '../src/controllers/cronjob/index.ts';
 import type { Clock } from '../src/controllers/job/index.ts';
 import { defaultSettings } from '../src/controllers/index.ts';
@@ -49,6 +49,26 @@ class FakeClock implements Clock {
 
 const MINUTE = 60_000;
 
+/** A transport whose CronJob watch events arrive `lagMs` late (in order): a cache that is behind. */
+class LaggingTransport implements Transport {
+  lagMs = 0;
+  readonly inner: Transport;
+  constructor(inner: Transport) {
+    this.inner = inner;
+  }
+  request<T>(request: ClientRequest) {
+    return this.inner.request<T>(request);
+  }
+  watch<T>(request: Omit<ClientRequest, 'method' | 'body'>, onEvent: (event: WatchEventMessage<T>) => void, onEnd: () => void) {
+    if (!request.path.includes('/cronjobs')) return this.inner.watch(request, onEvent, onEnd);
+    return this.inner.watch<T>(
+      request,
+      (event) => (this.lagMs > 0 ? setTimeout(() => onEvent(event), this.lagMs) : onEvent(event)),
+      onEnd,
+    );
+  }
+}
+
 /** Retries `check` until it passes (`ms` at most). */
 async function eventually<T>(check: () => Promise<T> | T, ms = 10_000): Promise<T> {
   const deadline = Date.now() + ms;
@@ -71,6 +91,7 @@ describe('cronjobs', { concurrency: true }, () => {
     let controller: CronJobController;
     let informers: InformerFactory;
     let clock: FakeClock;
+    let lagging: LaggingTransport;
 
     before(async () => {
       dataDir = await mkdtemp(join(tmpdir(), 'skiff-cronjob-'));
@@ -82,7 +103,8 @@ describe('cronjobs', { concurrency: true }, () => {
       const local = new LocalTransport((r) => api.handle(r));
       client = new Client(local.withUserAgent('cronjob-test'));
       const controllerClient = new Client(local.withUserAgent('cronjob-controller'));
-      informers = new InformerFactory(new Client(local));
+      lagging = new LaggingTransport(local);
+      informers = new InformerFactory(new Client(lagging));
       controller = new CronJobController(
         {
           client: controllerClient,
@@ -208,6 +230,32 @@ describe('cronjobs', { concurrency: true }, () => {
       });
       await eventually(async () => assert.equal((await events('replace', 'SuccessfulDelete'))[0]?.message, `Deleted job ${firstReplaced!.metadata?.name}`));
       for (const ns of ['forbid', 'replace', 'allow']) await cronJobs().patch(ns, 'one', { spec: { suspend: true } });
+    });
+
+    it('Forbid holds when the cache has not yet seen the last run in status', async () => {
+      await create('stale', 'slow', { schedule: '*/1 * * * *', concurrencyPolicy: 'Forbid' });
+      const cronJobCache = informers.informer(kinds.cronJobs);
+      await eventually(() => assert.ok(cronJobCache.get('stale', 'slow')));
+      // From here the controller's cache sees CronJob changes 1.5 s late.
+      lagging.lagMs = 1500;
+      try {
+        clock.set(nextMinute(200));
+        const written = await eventually(async () => {
+          const c = await cronJobs().get('stale', 'slow');
+          assert.equal(c.status?.active?.length, 1);
+          return c;
+        });
+        assert.equal(cronJobCache.get('stale', 'slow')?.status?.active, undefined, 'the cache is still behind');
+        // The next run is due while the cache still shows no active run.
+        clock.set(nextMinute(200));
+        await eventually(async () => assert.equal((await events('stale', 'JobAlreadyActive')).length > 0, true));
+        assert.equal((await jobs('stale')).length, 1);
+        assert.deepEqual((await cronJobs().get('stale', 'slow')).status?.active, written.status?.active);
+        assert.equal((await events('stale', 'UnexpectedJob')).length, 0);
+      } finally {
+        lagging.lagMs = 0;
+      }
+      await cronJobs().patch('stale', 'slow', { spec: { suspend: true } });
     });
 
     it('keeps only the newest finished Jobs within the history limits', async () => {

@@ -46,6 +46,8 @@ const TOO_MANY_MISSED = 100;
 /** Wake a little after the schedule time, so the clock has certainly passed it. */
 const NEXT_SCHEDULE_DELTA_MS = 100;
 
+/** Our cached CronJob is not the latest: the sync is retried once the cache has caught up. */
+class StaleCache extends Error {}
 
 /** See the file header. */
 export class CronJobController implements Controller {
@@ -90,7 +92,7 @@ export class CronJobController implements Controller {
       void processQueue(this.#queue, (key) => this.#sync(key), {
         onError: (key, error) => {
           // A conflict means our cache was behind; the retry reads the newer object.
-          if (isApiError(error) && error.code === 409) return;
+          if ((isApiError(error) && error.code === 409) || error instanceof StaleCache) return;
           console.error(`skiff: cronjob-controller: syncing "${key}":`, error);
         },
       });
@@ -149,9 +151,8 @@ export class CronJobController implements Controller {
       const active = inActiveList(cronJob, uid);
       const finished = finishedCondition(job);
       if (!active && !finished) {
-        // Our status may lag behind a Job we just created: look at the fresh CronJob first.
-        const fresh = await this.#cronJobApi.find(cronJob.metadata?.namespace, cronJob.metadata?.name ?? '');
-        if (fresh && inActiveList(fresh, uid)) continue;
+        // Our status may lag behind a Job we just created: look at the latest CronJob first.
+        await this.#confirmLatest(cronJob);
         this.#recorder.event(cronJob, 'Warning', 'UnexpectedJob', `Saw a job that the controller did not create or forgot: ${job.metadata?.name}`);
       } else if (active && finished) {
         status.active = (status.active ?? []).filter((ref) => ref.uid !== uid);
@@ -206,6 +207,10 @@ export class CronJobController implements Controller {
     if ((status.active ?? []).some((ref) => ref.name === jobName) || (status.lastScheduleTime && Date.parse(status.lastScheduleTime) === scheduled.getTime())) {
       return { changed, ...wait() };
     }
+    // A run is created only from the latest CronJob: a cached one that has not yet seen our last
+    // status write (a Job created a moment ago) would start a second run under Forbid, or
+    // Replace would delete runs that are long gone.
+    await this.#confirmLatest(cronJob);
     if (spec.concurrencyPolicy === 'Forbid' && (status.active ?? []).length > 0) {
       this.#recorder.event(cronJob, 'Normal', 'JobAlreadyActive', 'Not starting job because prior execution is running and concurrency policy is Forbid');
       return { changed, ...wait() };
@@ -237,6 +242,14 @@ export class CronJobController implements Controller {
     status.active = [...(status.active ?? []), jobReference(created)];
     status.lastScheduleTime = timestamp(scheduled);
     return { changed: true, ...nextScheduleWait(cronJob, now, schedule) };
+  }
+
+  /** Throws {@link StaleCache} unless `cronJob` is the API server's latest version of it. */
+  async #confirmLatest(cronJob: CronJob): Promise<void> {
+    const latest = await this.#cronJobApi.find(cronJob.metadata?.namespace, cronJob.metadata?.name ?? '');
+    if (latest?.metadata?.resourceVersion !== cronJob.metadata?.resourceVersion) {
+      throw new StaleCache(`CronJob ${cronJob.metadata?.namespace}/${cronJob.metadata?.name} changed since our cache saw it`);
+    }
   }
 
   /** Deletes the oldest finished Jobs past the history limits; true when status changed. */

@@ -83,6 +83,47 @@ describe('recordUpdate', () => {
     );
   });
 
+  it("the object's only manager writing the same shape keeps its fields; its time moves only on a change", () => {
+    // As stored: with its resourceVersion and creationTimestamp, which the update does not send.
+    const stored = () => {
+      const object = configMap({ a: '1', b: '2' }, { labels: { app: 'x' } });
+      recordUpdate(undefined, object, opts('writer'));
+      Object.assign(object.metadata as JsonObject, { resourceVersion: '7', creationTimestamp: T0 });
+      return object;
+    };
+    const fields = { 'f:data': { '.': {}, 'f:a': {}, 'f:b': {} }, 'f:metadata': { 'f:labels': { '.': {}, 'f:app': {} } } };
+    const changed = configMap({ a: '9', b: '2' }, { labels: { app: 'x' } });
+    recordUpdate(stored(), changed, opts('writer', T1));
+    assert.deepEqual(entries(changed).map((e) => [e.manager, e.time, e.fieldsV1]), [['writer', T1, fields]]);
+    const relabelled = configMap({ a: '1', b: '2' }, { labels: { app: 'y' } });
+    recordUpdate(stored(), relabelled, opts('writer', T1));
+    assert.deepEqual(entries(relabelled).map((e) => [e.manager, e.time, e.fieldsV1]), [['writer', T1, fields]]);
+    const same = configMap({ a: '1', b: '2' }, { labels: { app: 'x' } });
+    recordUpdate(stored(), same, opts('writer', T1));
+    assert.deepEqual(entries(same).map((e) => [e.manager, e.time, e.fieldsV1]), [['writer', T0, fields]]);
+    // Another shape: the new key joins the writer's fields.
+    const grown = configMap({ a: '1', b: '2', c: '3' }, { labels: { app: 'x' } });
+    recordUpdate(stored(), grown, opts('writer', T1));
+    assert.deepEqual(entries(grown).map((e) => [e.manager, e.time, (e.fieldsV1 as JsonObject)['f:data']]), [
+      ['writer', T1, { '.': {}, 'f:a': {}, 'f:b': {}, 'f:c': {} }],
+    ]);
+    // The only manager, owning part of the object: what it changes becomes its own.
+    const partly = stored();
+    (partly.metadata as JsonObject).managedFields = [
+      { manager: 'writer', operation: 'Update', apiVersion: 'v1', time: T0, fieldsType: 'FieldsV1', fieldsV1: { 'f:data': { 'f:a': {} } } },
+    ];
+    const takes = configMap({ a: '1', b: '5' }, { labels: { app: 'x' } });
+    recordUpdate(partly, takes, opts('writer', T1));
+    assert.deepEqual(entries(takes).map((e) => [e.manager, e.time, e.fieldsV1]), [['writer', T1, { 'f:data': { 'f:a': {}, 'f:b': {} } }]]);
+    // Another writer of the same shape takes what it changed from the first.
+    const other = configMap({ a: '9', b: '2' }, { labels: { app: 'x' } });
+    recordUpdate(stored(), other, opts('editor', T1));
+    assert.deepEqual(entries(other).map((e) => [e.manager, e.time, e.fieldsV1]), [
+      ['writer', T0, { 'f:data': { '.': {}, 'f:b': {} }, 'f:metadata': { 'f:labels': { '.': {}, 'f:app': {} } } }],
+      ['editor', T1, { 'f:data': { 'f:a': {} } }],
+    ]);
+  });
+
   it('a removed field is owned by nobody any more', () => {
     const before = created({ a: '1', b: '2' });
     const after = configMap({ b: '2' });

@@ -16,7 +16,7 @@ import type { FieldSchema } from './schema.ts';
 import type { FieldSet } from './fields.ts';
 import { Recent } from './recent.ts';
 import { compare, TypedValueError } from './typed.ts';
-import { capUpdateManagers, stripMeta, updateManagers, withoutManagedFields } from './updater.ts';
+import { capUpdateManagers, ownsNoMeta, stripMeta, UNOWNED_METADATA, updateManagers, withoutManagedFields } from './updater.ts';
 
 /** Who writes, and where. */
 export interface UpdateOptions {
@@ -100,6 +100,66 @@ function createdFields(object: JsonObject, schema: FieldSchema): FieldSet {
   return set;
 }
 
+/**
+ * How a value differs from another of the same shape: 0 not at all, 1 in some scalar; -1 when
+ * the shapes differ (other keys, other scalar types, or other lists). Allocates nothing.
+ */
+function changeInShape(before: unknown, after: unknown): number {
+  if (Array.isArray(before) || Array.isArray(after)) return Array.isArray(before) && Array.isArray(after) && jsonEqual(before, after) ? 0 : -1;
+  if (typeof before !== 'object' || before === null || typeof after !== 'object' || after === null) {
+    if (typeName(before) !== typeName(after)) return -1;
+    return before === after ? 0 : 1;
+  }
+  let change = 0;
+  let count = 0;
+  for (const key in after as JsonObject) {
+    if (!Object.hasOwn(before, key)) return -1;
+    const inner = changeInShape((before as JsonObject)[key], (after as JsonObject)[key]);
+    if (inner < 0) return -1;
+    change |= inner;
+    count++;
+  }
+  for (const _ in before as JsonObject) count--;
+  return count === 0 ? change : -1;
+}
+
+/**
+ * {@link changeInShape} of two objects outside the fields no manager owns: `apiVersion`, `kind`
+ * and the identity members of `metadata` (and `managedFields`) may differ, or be missing on
+ * one side, as they do between a stored object and the update replacing it.
+ */
+function changeInOwnedShape(before: JsonObject, after: JsonObject): number {
+  let change = 0;
+  let count = 0;
+  for (const key in after) {
+    if (key === 'apiVersion' || key === 'kind') continue;
+    count++;
+    if (!Object.hasOwn(before, key)) return -1;
+    const b = before[key];
+    const a = after[key];
+    const inner = key === 'metadata' && isObject(b) && isObject(a) ? changeInOwnedMetadata(b, a) : changeInShape(b, a);
+    if (inner < 0) return -1;
+    change |= inner;
+  }
+  for (const key in before) if (key !== 'apiVersion' && key !== 'kind') count--;
+  return count === 0 ? change : -1;
+}
+
+function changeInOwnedMetadata(before: JsonObject, after: JsonObject): number {
+  let change = 0;
+  let count = 0;
+  for (const key in after) {
+    if (UNOWNED_METADATA.has(key)) continue;
+    count++;
+    if (!Object.hasOwn(before, key)) return -1;
+    const inner = changeInShape(before[key], after[key]);
+    if (inner < 0) return -1;
+    change |= inner;
+  }
+  for (const key in before) if (!UNOWNED_METADATA.has(key)) count--;
+  return count === 0 ? change : -1;
+}
+
 function decodeOrEmpty(entries: unknown, stored = false): Managed {
   try {
     return decodeManagedFields(entries, { stored });
@@ -146,6 +206,19 @@ export function recordUpdate(current: JsonObject | undefined, next: JsonObject, 
       if (!owned.isEmpty()) managed.set(id, { ...entry, time: options.now, set: owned });
       setManagedFields(next, managed);
       return;
+    }
+    if (current !== undefined && sent === undefined && options.subresource === '' && managed.size === 1) {
+      // The common update: the writer is the object's only manager, owns every field of its
+      // shape, and writes an object of the same shape. The fields it changes are fields it owns:
+      // its set stays as it is (and needs no encoding again), and only its time moves when
+      // something changed — what the comparison below would find, without walking the object.
+      const own = managed.get(id);
+      const change = own ? changeInOwnedShape(current, next) : -1;
+      if (own && change >= 0 && ownsNoMeta(own.set) && createdFields(withoutManagedFields(next), options.schema).isSubsetOf(own.set)) {
+        if (change > 0) managed.set(id, { ...entry, time: options.now, set: own.set });
+        setManagedFields(next, managed);
+        return;
+      }
     }
     const comparison = compare(withoutManagedFields(current ?? {}), withoutManagedFields(next), options.schema, { allowDuplicates: true });
     const before = managed.get(id)?.set;

@@ -9,19 +9,35 @@ import { isObject, type JsonObject } from './json.ts';
 import { managerId, type Managed, type ManagerFields } from './managed-fields.ts';
 import type { Comparison } from './typed.ts';
 
+/** The members of `metadata` no manager owns. */
+export const UNOWNED_METADATA: ReadonlySet<string> = new Set([
+  'name',
+  'namespace',
+  'creationTimestamp',
+  'selfLink',
+  'uid',
+  'clusterName',
+  'generation',
+  'managedFields',
+  'resourceVersion',
+]);
+
 /** Fields no manager owns: type and identity metadata the server sets (upstream's stripSet). */
 const STRIPPED = FieldSet.of(
   [{ field: 'apiVersion' }],
   [{ field: 'kind' }],
   [{ field: 'metadata' }],
-  ...['name', 'namespace', 'creationTimestamp', 'selfLink', 'uid', 'clusterName', 'generation', 'managedFields', 'resourceVersion'].map(
-    (name) => [{ field: 'metadata' }, { field: name }],
-  ),
+  ...[...UNOWNED_METADATA].map((name) => [{ field: 'metadata' }, { field: name }]),
 );
 
 /** A manager's set without the fields no manager owns. */
 export function stripMeta(set: FieldSet): FieldSet {
   return set.difference(STRIPPED);
+}
+
+/** Whether a set holds none of the fields no manager owns. */
+export function ownsNoMeta(set: FieldSet): boolean {
+  return !set.intersects(STRIPPED);
 }
 
 /** The object without `metadata.managedFields`, for comparing and merging. */

@@ -51,14 +51,14 @@ const WORKER_URL = new URL('./front-end-worker.ts', import.meta.url);
 
 /**
  * The old generation a front-end thread's heap starts with (MiB). A front-end thread keeps
- * little (~8 MiB: its connections), and V8 sizes a small heap's limits from that: under wrk's
- * load its old space grew 13–15 MiB/s (about a request's size per request, all of it garbage)
- * and a full collection ran every 2–3 s, each stopping the thread for 4–7 ms with a hundred
- * clients' requests in it — about a hundred answers past the p99 each time. From a 128 MiB
- * start one runs every 4–9 s in a full `bench/api.ts` run, and none in some runs, where the
- * old space hardly grew (V8 then promoted next to nothing; 64 MiB behaved as the default).
- * Only a limit: no memory is taken until used (after 8 s of wrk's creates and updates the
- * server's RSS was 338 MiB with it, 358 without), and a server never busy runs no such thread.
+ * little (~8 MiB: its connections), and V8 sizes a small heap's limits from that. Whatever it
+ * then puts in its old space costs a full collection every couple of seconds: answers decoded
+ * there (batches over V8's pretenure threshold, now kept under it: see `MAX_BATCH_BYTES`), and
+ * in full `bench/api.ts` runs, after the lists of 1,000 objects, ~25 MiB/s that V8 allocates
+ * there directly for reasons not found. From a 128 MiB start such a thread ran a full
+ * collection every 4–9 s instead of every 1–3 s. Only a limit: no memory is taken until used
+ * (after 8 s of wrk's creates and updates the server's RSS was 338 MiB with it, 358 without),
+ * and a server never busy runs no such thread.
  */
 export const FRONT_END_INITIAL_OLD_SPACE_MB = 128;
 let frontEndHeapsConfigured = false;

@@ -54,8 +54,8 @@ const WORKER_URL = new URL('./front-end-worker.ts', import.meta.url);
  * little (~8 MiB: its connections), and V8 sizes a small heap's limits from that. Whatever it
  * then puts in its old space costs a full collection every couple of seconds: answers decoded
  * there (batches over V8's pretenure threshold, now kept under it: see `MAX_BATCH_BYTES`), and
- * in full `bench/api.ts` runs, after the lists of 1,000 objects, ~25 MiB/s that V8 allocates
- * there directly for reasons not found. From a 128 MiB start such a thread ran a full
+ * in full `bench/api.ts` runs, after the phases with lists of 1,000 objects, answers decoded
+ * there still, ~25 MiB/s, from batches under it — why is not found. From a 128 MiB start such a thread ran a full
  * collection every 4–9 s instead of every 1–3 s. Only a limit: no memory is taken until used
  * (after 8 s of wrk's creates and updates the server's RSS was 338 MiB with it, 358 without),
  * and a server never busy runs no such thread.

@@ -110,17 +110,33 @@ function changeInShape(before: unknown, after: unknown): number {
     if (typeName(before) !== typeName(after)) return -1;
     return before === after ? 0 : 1;
   }
+  return changeInMembers(before as JsonObject, after as JsonObject, NONE, changeInShape);
+}
+
+const NONE: ReadonlySet<string> = new Set();
+const TYPE_META: ReadonlySet<string> = new Set(['apiVersion', 'kind']);
+
+/** {@link changeInShape} over the members of two objects but the `ignored` ones, which may
+ * differ or be missing on either side; `member` compares the others. */
+function changeInMembers(before: JsonObject, after: JsonObject, ignored: ReadonlySet<string>, member: (before: unknown, after: unknown, key: string) => number): number {
   let change = 0;
   let count = 0;
-  for (const key in after as JsonObject) {
+  for (const key in after) {
+    if (ignored.has(key)) continue;
     if (!Object.hasOwn(before, key)) return -1;
-    const inner = changeInShape((before as JsonObject)[key], (after as JsonObject)[key]);
+    const inner = member(before[key], after[key], key);
     if (inner < 0) return -1;
     change |= inner;
     count++;
   }
-  for (const _ in before as JsonObject) count--;
+  for (const key in before) if (!ignored.has(key)) count--;
   return count === 0 ? change : -1;
+}
+
+/** A top-level member outside the fields no manager owns: of `metadata`, its owned members. */
+function ownedMember(before: unknown, after: unknown, key: string): number {
+  if (key === 'metadata' && isObject(before) && isObject(after)) return changeInMembers(before, after, UNOWNED_METADATA, changeInShape);
+  return changeInShape(before, after);
 }
 
 /**
@@ -129,35 +145,7 @@ function changeInShape(before: unknown, after: unknown): number {
  * one side, as they do between a stored object and the update replacing it.
  */
 function changeInOwnedShape(before: JsonObject, after: JsonObject): number {
-  let change = 0;
-  let count = 0;
-  for (const key in after) {
-    if (key === 'apiVersion' || key === 'kind') continue;
-    count++;
-    if (!Object.hasOwn(before, key)) return -1;
-    const b = before[key];
-    const a = after[key];
-    const inner = key === 'metadata' && isObject(b) && isObject(a) ? changeInOwnedMetadata(b, a) : changeInShape(b, a);
-    if (inner < 0) return -1;
-    change |= inner;
-  }
-  for (const key in before) if (key !== 'apiVersion' && key !== 'kind') count--;
-  return count === 0 ? change : -1;
-}
-
-function changeInOwnedMetadata(before: JsonObject, after: JsonObject): number {
-  let change = 0;
-  let count = 0;
-  for (const key in after) {
-    if (UNOWNED_METADATA.has(key)) continue;
-    count++;
-    if (!Object.hasOwn(before, key)) return -1;
-    const inner = changeInShape(before[key], after[key]);
-    if (inner < 0) return -1;
-    change |= inner;
-  }
-  for (const key in before) if (!UNOWNED_METADATA.has(key)) count--;
-  return count === 0 ? change : -1;
+  return changeInMembers(before, after, TYPE_META, ownedMember);
 }
 
 function decodeOrEmpty(entries: unknown, stored = false): Managed {

@@ -16,28 +16,55 @@ export interface RequestLabels {
   subresource: string;
 }
 
-interface Histogram {
+/** One series: the requests of one verb on one resource, by code, and their latencies. */
+interface Series {
+  /** The series' labels as they are rendered. */
+  labels: string;
+  codes: Map<number, number>;
   counts: number[];
   sum: number;
   count: number;
 }
 
+/** Series by verb, group, version, resource and subresource, one map level each: a request
+ * finds its series by looking up the strings it has, without making a key of them. */
+type Level<T> = Map<string, T>;
+
 /** Collects request counts and latencies; renders them as Prometheus text. */
 export class Metrics {
-  readonly #requests = new Map<string, number>();
-  readonly #durations = new Map<string, Histogram>();
+  readonly #series: Level<Level<Level<Level<Level<Series>>>>> = new Map();
   readonly #gauges = new Map<string, { help: string; read: () => number }>();
 
   /** Records one finished request. */
   observe(labels: RequestLabels, code: number, seconds: number): void {
-    const base = `verb="${labels.verb}",group="${labels.group}",version="${labels.version}",resource="${labels.resource}",subresource="${labels.subresource}"`;
-    const counterKey = `${base},code="${code}"`;
-    this.#requests.set(counterKey, (this.#requests.get(counterKey) ?? 0) + 1);
-    let h = this.#durations.get(base);
-    if (!h) this.#durations.set(base, (h = { counts: BUCKETS.map(() => 0), sum: 0, count: 0 }));
-    for (let i = 0; i < BUCKETS.length; i++) if (seconds <= BUCKETS[i]!) h.counts[i]!++;
-    h.sum += seconds;
-    h.count++;
+    const series = this.#find(labels);
+    series.codes.set(code, (series.codes.get(code) ?? 0) + 1);
+    for (let i = 0; i < BUCKETS.length; i++) if (seconds <= BUCKETS[i]!) series.counts[i]!++;
+    series.sum += seconds;
+    series.count++;
+  }
+
+  #find({ verb, group, version, resource, subresource }: RequestLabels): Series {
+    const groups = child(this.#series, verb);
+    const versions = child(groups, group);
+    const resources = child(versions, version);
+    const subresources = child(resources, resource);
+    let series = subresources.get(subresource);
+    if (!series) {
+      const labels = `verb="${verb}",group="${group}",version="${version}",resource="${resource}",subresource="${subresource}"`;
+      subresources.set(subresource, (series = { labels, codes: new Map(), counts: BUCKETS.map(() => 0), sum: 0, count: 0 }));
+    }
+    return series;
+  }
+
+  *#all(): Generator<Series> {
+    for (const groups of this.#series.values()) {
+      for (const versions of groups.values()) {
+        for (const resources of versions.values()) {
+          for (const subresources of resources.values()) yield* subresources.values();
+        }
+      }
+    }
   }
 
   /** Registers a gauge read at scrape time. */
@@ -50,10 +77,13 @@ export class Metrics {
     const lines: string[] = [];
     lines.push('# HELP apiserver_request_total Counter of apiserver requests broken out for each verb, group, version, resource, subresource and HTTP response code.');
     lines.push('# TYPE apiserver_request_total counter');
-    for (const [labels, n] of this.#requests) lines.push(`apiserver_request_total{${labels}} ${n}`);
+    for (const { labels, codes } of this.#all()) {
+      for (const [code, n] of codes) lines.push(`apiserver_request_total{${labels},code="${code}"} ${n}`);
+    }
     lines.push('# HELP apiserver_request_duration_seconds Response latency distribution in seconds for each verb, group, version, resource and subresource.');
     lines.push('# TYPE apiserver_request_duration_seconds histogram');
-    for (const [labels, h] of this.#durations) {
+    for (const h of this.#all()) {
+      const labels = h.labels;
       BUCKETS.forEach((le, i) => lines.push(`apiserver_request_duration_seconds_bucket{${labels},le="${le}"} ${h.counts[i]}`));
       lines.push(`apiserver_request_duration_seconds_bucket{${labels},le="+Inf"} ${h.count}`);
       lines.push(`apiserver_request_duration_seconds_sum{${labels}} ${h.sum}`);
@@ -66,4 +96,11 @@ export class Metrics {
     lines.push('# HELP process_resident_memory_bytes Resident memory size in bytes.', '# TYPE process_resident_memory_bytes gauge', `process_resident_memory_bytes ${mem.rss}`);
     return lines.join('\n') + '\n';
   }
+}
+
+/** The map under `key` in `level`, made when missing. */
+function child<T>(level: Level<Level<T>>, key: string): Level<T> {
+  let next = level.get(key);
+  if (!next) level.set(key, (next = new Map()));
+  return next;
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openBackend, type Backend } from '../storage/index.ts';
 import { StatusError } from './errors.ts';
-import { decode, ObjectStore } from './object-store.ts';
+import { decode, ObjectStore, storedJson } from './object-store.ts';
 import type { KubeObject, ResourceDef } from './resource.ts';
 import { WatchCache } from './watch-cache.ts';
 
@@ -92,6 +92,22 @@ describe('object store', () => {
     assert.equal(await statusOf(store.create(widgets, 'ns1', { metadata: { name: 'bad' }, spec: { size: -1 } })), 422);
     assert.equal(await statusOf(store.create(widgets, 'ns1', { metadata: { name: 'Bad_Name' } })), 422);
     assert.equal(await statusOf(store.get(widgets, 'ns1', 'bad')), 404);
+  });
+
+  it('answers reads with the stored text and its resourceVersion when it needs no converting', async () => {
+    const first = await store.create(widgets, 'ns1', { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'text-a', labels: { a: 'b' } }, spec: { size: 2 } });
+    const kv = await store.read(widgets, 'ns1', 'text-a');
+    const json = storedJson(widgets, kv);
+    assert.ok(json !== undefined);
+    assert.deepEqual(JSON.parse(json), decode(kv));
+    assert.equal(JSON.parse(json).metadata.resourceVersion, first.metadata!.resourceVersion);
+    // Written kind first: the text does not say its version up front, so it is decoded.
+    await store.create(widgets, 'ns1', { kind: 'Widget', apiVersion: 'example.com/v1', metadata: { name: 'text-b' } });
+    assert.equal(storedJson(widgets, await store.read(widgets, 'ns1', 'text-b')), undefined);
+    // Read as another version of the kind: the apiVersion must change, so it is decoded.
+    assert.equal(storedJson({ ...widgets, version: 'v2' }, kv), undefined);
+    assert.equal(storedJson({ ...widgets, version: 'v' }, kv), undefined);
+    assert.equal(await statusOf(store.read(widgets, 'ns1', 'missing')), 404);
   });
 
   it('generates names', async () => {

@@ -121,9 +121,14 @@ export class ObjectStore {
 
   /** Reads one object (consistent). */
   async get(def: ResourceDef, namespace: string | undefined, name: string): Promise<KubeObject> {
+    return decode(await this.read(def, namespace, name));
+  }
+
+  /** Reads one object's stored value (consistent), undecoded: see {@link storedJson}. */
+  async read(def: ResourceDef, namespace: string | undefined, name: string): Promise<KeyValue> {
     const { kv } = await this.#backend.get(this.key(def, namespace, name));
     if (!kv) throw notFound(ref(def, name));
-    return decode(kv);
+    return kv;
   }
 
   /** Creates an object. `object` is the decoded request body and is consumed. */
@@ -457,6 +462,7 @@ export class ObjectStore {
     }
     const errors: FieldError[] = validateObjectMeta(object.metadata, {
       namespaced: def.namespaced,
+      ...(old ? { old: meta(old) } : {}),
       ...(this.#nameErrors ? { nameErrors: this.#nameErrors(def) } : {}),
     });
     if (old) errors.push(...validateObjectMetaUpdate(meta(object), meta(old)));
@@ -591,6 +597,25 @@ export function decode(kv: KeyValue): KubeObject {
   const object = JSON.parse(kv.value) as KubeObject;
   meta(object).resourceVersion = String(kv.modRevision);
   return object;
+}
+
+/** `{"apiVersion":"<group/version>"` per kind: how the stored text of its objects starts. */
+const storedHeads = new WeakMap<ResourceDef, string>();
+
+/**
+ * The JSON a read of `kv` answers with, made from the stored text without decoding it and
+ * encoding it again: the text plus its resourceVersion. Undefined when the object must be
+ * decoded to be sent as `def`'s version (the text does not start with that `apiVersion`, as
+ * objects written through kubectl and client libraries do).
+ */
+export function storedJson(def: ResourceDef, kv: KeyValue): string | undefined {
+  let head = storedHeads.get(def);
+  if (head === undefined) storedHeads.set(def, (head = `{"apiVersion":${JSON.stringify(groupVersion(def))}`));
+  const text = kv.value;
+  if (!text.startsWith(head)) return undefined;
+  const next = text.charCodeAt(head.length);
+  if (next !== 44 && next !== 125) return undefined; // ',' or '}'
+  return withResourceVersion(text, String(kv.modRevision));
 }
 
 /**

@@ -45,29 +45,38 @@ export function openapiV2(registry: ResourceRegistry, protobuf: boolean): V2Resp
   return documentsOf(registry).v2(protobuf);
 }
 
+/** The schema name of a built-in kind, looked up on the first call (the schemas load then). */
+function schemaName(group: string, version: string, kind: string): () => string | undefined {
+  let name: string | undefined | null = null;
+  return () => (name === null ? (name = loadCatalog().kindSchema(group, version, kind)) : name);
+}
+
 /**
  * The unknown-field check of a built-in kind (`fieldValidation`), or undefined for a kind the
  * generated schemas do not describe. The schemas load on the first check.
  */
 export function builtinUnknownFields(group: string, version: string, kind: string): (object: KubeObject) => string[] {
+  const name = schemaName(group, version, kind);
   return (object) => {
-    const name = loadCatalog().kindSchema(group, version, kind);
-    return name ? unknownFields(loadCatalog(), name, object) : [];
+    const schema = name();
+    return schema ? unknownFields(loadCatalog(), schema, object) : [];
   };
 }
 
 /** Drops, in place, what a built-in kind's schema does not define (as decoding into Go types does upstream). */
 export function builtinPrune(group: string, version: string, kind: string): (object: KubeObject) => void {
+  const name = schemaName(group, version, kind);
   return (object) => {
-    const name = loadCatalog().kindSchema(group, version, kind);
-    if (name) pruneUnknownFields(loadCatalog(), name, object);
+    const schema = name();
+    if (schema) pruneUnknownFields(loadCatalog(), schema, object);
   };
 }
 
 /** The JSON type mismatches of a built-in object against its schema (Go's decoder wording). */
 export function builtinTypeErrors(group: string, version: string, kind: string): (object: KubeObject) => string[] {
+  const name = schemaName(group, version, kind);
   return (object) => {
-    const name = loadCatalog().kindSchema(group, version, kind);
-    return name ? typeErrors(loadCatalog(), name, object) : [];
+    const schema = name();
+    return schema ? typeErrors(loadCatalog(), schema, object) : [];
   };
 }

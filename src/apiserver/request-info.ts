@@ -41,7 +41,7 @@ export function parseResourcePath(path: string): ResourceRequest | undefined {
   } else {
     return undefined;
   }
-  if (rest.some((p) => p === '')) {
+  if (rest.includes('')) {
     // A trailing slash (`/api/v1/pods/`) is tolerated; empty inner segments are not.
     if (rest[rest.length - 1] === '' && !rest.slice(0, -1).includes('')) rest = rest.slice(0, -1);
     else return undefined;
@@ -49,20 +49,32 @@ export function parseResourcePath(path: string): ResourceRequest | undefined {
   const legacyWatch = rest[0] === 'watch';
   if (legacyWatch) rest = rest.slice(1);
   if (rest.length === 0) return undefined;
-  try {
-    rest = rest.map((p) => decodeURIComponent(p));
-  } catch {
-    return undefined; // malformed percent-encoding addresses nothing
+  if (path.includes('%')) {
+    try {
+      rest = rest.map((p) => decodeURIComponent(p));
+    } catch {
+      return undefined; // malformed percent-encoding addresses nothing
+    }
   }
   // `namespaces/<ns>/<resource>…` is a namespaced request; `namespaces`, `namespaces/<name>`
   // and `namespaces/<name>/<subresource of a namespace>` address namespaces themselves.
   if (rest[0] === 'namespaces' && rest.length >= 3 && !(rest.length === 3 && (rest[2] === 'status' || rest[2] === 'finalize'))) {
-    const [, namespace, resource, name, subresource, ...extra] = rest;
-    if (extra.length > 0 && subresource !== 'proxy') return undefined;
-    return { group, version, namespace, resource: resource!, name, subresource, legacyWatch, ...(subresource === 'proxy' ? { subpath: extra.join('/') } : {}) };
+    return request(group, version, rest[1], rest, 2, legacyWatch);
   }
-  const [resource, name, subresource, ...extra] = rest;
-  // Only `proxy` takes a path of its own after it (`nodes/<name>/proxy/<path>`).
-  if (extra.length > 0 && subresource !== 'proxy') return undefined;
-  return { group, version, namespace: undefined, resource: resource!, name, subresource, legacyWatch, ...(subresource === 'proxy' ? { subpath: extra.join('/') } : {}) };
+  return request(group, version, undefined, rest, 0, legacyWatch);
+}
+
+/** The request for `<resource>[/<name>[/<subresource>[/<path>]]]` at `rest[at]` onwards;
+ * undefined when more follows a subresource other than `proxy`. */
+function request(group: string, version: string, namespace: string | undefined, rest: string[], at: number, legacyWatch: boolean): ResourceRequest | undefined {
+  const subresource = rest[at + 2];
+  const info: ResourceRequest = { group, version, namespace, resource: rest[at]!, name: rest[at + 1], subresource, legacyWatch };
+  if (rest.length > at + 3) {
+    // Only `proxy` takes a path of its own after it (`nodes/<name>/proxy/<path>`).
+    if (subresource !== 'proxy') return undefined;
+    info.subpath = rest.slice(at + 3).join('/');
+  } else if (subresource === 'proxy') {
+    info.subpath = '';
+  }
+  return info;
 }

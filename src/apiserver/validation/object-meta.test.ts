@@ -103,6 +103,22 @@ describe('validateObjectMeta', () => {
     });
   }
 
+  it('leaves what an update keeps as stored unchecked, and checks what it changes', () => {
+    // Written before a rule existed (or by an older Skiff): kept as it is, it is not refused.
+    const stored: ObjectMeta = { name: 'Old_Name', namespace: 'default', labels: { 'bad key!': 'v' }, annotations: { a: 'b' } };
+    const update = { namespaced: true, old: stored };
+    assert.deepEqual(lines(validateObjectMeta({ ...stored, labels: { 'bad key!': 'v' } }, update)), []);
+    assert.deepEqual(lines(validateObjectMetaUpdate({ ...stored, labels: { 'bad key!': 'v' } }, stored)), []);
+    const changed = { ...stored, labels: { 'bad key!': 'w', 'also bad!': 'x' } };
+    assert.equal(lines(validateObjectMeta(changed, update)).filter((l) => l.startsWith('metadata.labels')).length, 2);
+    assert.equal(lines(validateObjectMetaUpdate(changed, stored)).filter((l) => l.startsWith('metadata.labels')).length, 2);
+    // Without the stored object (a create), everything is checked.
+    assert.deepEqual(
+      lines(validateObjectMeta(stored, { namespaced: true })).map((l) => l.slice(0, l.indexOf(':'))),
+      ['metadata.name', 'metadata.labels'],
+    );
+  });
+
   it('uses upstream cause types', () => {
     const errors = validateObjectMeta({ namespace: 'x' }, clusterScoped);
     assert.deepEqual(

@@ -2,6 +2,7 @@
  * Validation of `metadata` on create and update, as upstream's apimachinery
  * `pkg/api/validation/objectmeta.go` does it, with the same field paths and messages.
  */
+import { jsonEqual } from '../json-value.ts';
 import type { FieldError, ObjectMeta } from '../resource.ts';
 import { forbidden, immutable, invalid, required } from './field-errors.ts';
 import { dns1123LabelErrors, dns1123SubdomainErrors, qualifiedNameErrors, validateAnnotations, validateLabels } from './names.ts';
@@ -16,6 +17,12 @@ export interface ObjectMetaOptions {
    * `dns1035LabelErrors`.
    */
   nameErrors?: (name: string) => string[];
+  /**
+   * On update, the stored object's metadata: what it holds unchanged (its name and namespace,
+   * labels or annotations equal to its own) passed these checks when it was written and is not
+   * checked again.
+   */
+  old?: ObjectMeta;
 }
 
 const FINALIZER_ORPHAN = 'orphan';
@@ -48,8 +55,9 @@ export function validateObjectMeta(meta: ObjectMeta | undefined, options: Object
       errors.push(invalid('metadata.generateName', generateName, message));
     }
   }
+  const old = options.old;
   if (name) {
-    for (const message of nameErrors(name)) errors.push(invalid('metadata.name', name, message));
+    if (name !== old?.name) for (const message of nameErrors(name)) errors.push(invalid('metadata.name', name, message));
   } else if (!generateName && isAbsent(m.name)) {
     errors.push(required('metadata.name', 'name or generateName is required'));
   }
@@ -58,7 +66,7 @@ export function validateObjectMeta(meta: ObjectMeta | undefined, options: Object
   if (options.namespaced) {
     if (!namespace) {
       if (isAbsent(m.namespace)) errors.push(required('metadata.namespace'));
-    } else {
+    } else if (namespace !== old?.namespace) {
       for (const message of dns1123LabelErrors(namespace)) errors.push(invalid('metadata.namespace', namespace, message));
     }
   } else if (!isAbsent(m.namespace)) {
@@ -73,8 +81,8 @@ export function validateObjectMeta(meta: ObjectMeta | undefined, options: Object
     }
   }
 
-  errors.push(...validateLabels(m.labels, 'metadata.labels'));
-  errors.push(...validateAnnotations(m.annotations, 'metadata.annotations'));
+  if (!sameAsStored(m.labels, old?.labels)) errors.push(...validateLabels(m.labels, 'metadata.labels'));
+  if (!sameAsStored(m.annotations, old?.annotations)) errors.push(...validateAnnotations(m.annotations, 'metadata.annotations'));
   errors.push(...validateOwnerReferences(m.ownerReferences, 'metadata.ownerReferences'));
   errors.push(...validateFinalizers(m.finalizers, 'metadata.finalizers'));
   errors.push(...validateManagedFields(m.managedFields, 'metadata.managedFields'));
@@ -130,11 +138,17 @@ export function validateObjectMetaUpdate(next: ObjectMeta, old: ObjectMeta): Fie
     if (!Object.is(now, before)) errors.push(immutable(`metadata.${key}`, now));
   }
 
-  errors.push(...validateLabels(next.labels, 'metadata.labels'));
-  errors.push(...validateAnnotations(next.annotations, 'metadata.annotations'));
+  if (!sameAsStored(next.labels, old.labels)) errors.push(...validateLabels(next.labels, 'metadata.labels'));
+  if (!sameAsStored(next.annotations, old.annotations)) errors.push(...validateAnnotations(next.annotations, 'metadata.annotations'));
   errors.push(...validateOwnerReferences(next.ownerReferences, 'metadata.ownerReferences'));
   errors.push(...validateManagedFields(next.managedFields, 'metadata.managedFields'));
   return errors;
+}
+
+/** Labels or annotations an update leaves as the stored object has them: checked when that
+ * was written. */
+function sameAsStored(now: unknown, before: unknown): boolean {
+  return before !== undefined && jsonEqual(now, before);
 }
 
 /** A string field's value, `undefined` when absent; anything else is reported and dropped. */

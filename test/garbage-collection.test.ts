@@ -69,6 +69,27 @@ describe('garbage collection', () => {
     assert.ok(await exists('or-a'), 'the orphan stays');
   });
 
+  it('follows owners given and taken away by updates, among updates that touch neither', async () => {
+    await family('up-owner', []);
+    const uid = await ok(['get', 'cm', 'up-owner', '-o', 'jsonpath={.metadata.uid}']);
+    const ref = JSON.stringify([{ apiVersion: 'v1', kind: 'ConfigMap', name: 'up-owner', uid }]);
+    for (const name of ['up-adopted', 'up-released']) {
+      await ok(['create', 'cm', name, '--from-literal=n=0']);
+      await ok(['patch', 'cm', name, '--type', 'merge', '-p', '{"data":{"n":"1"}}']);
+      await ok(['patch', 'cm', name, '--type', 'merge', '-p', `{"metadata":{"ownerReferences":${ref}}}`]);
+      await ok(['patch', 'cm', name, '--type', 'merge', '-p', '{"data":{"n":"2"}}']);
+    }
+    await ok(['patch', 'cm', 'up-released', '--type', 'merge', '-p', '{"metadata":{"ownerReferences":null}}']);
+    await ok(['patch', 'cm', 'up-released', '--type', 'merge', '-p', '{"data":{"n":"3"}}']);
+    await ok(['delete', 'cm', 'up-owner', '--cascade=background']);
+    await eventually(async () => !(await exists('up-adopted')), 'the dependent adopted by an update to be collected');
+    await new Promise((r) => setTimeout(r, 500));
+    assert.ok(await exists('up-released'), 'the object released by an update stays');
+    // An update naming an owner that does not exist gets the object collected.
+    await ok(['patch', 'cm', 'up-released', '--type', 'merge', '-p', `{"metadata":{"ownerReferences":${ref}}}`]);
+    await eventually(async () => !(await exists('up-released')), 'the dependent of a missing owner to be collected');
+  });
+
   it('collects objects whose owner never existed', async () => {
     const ref = { apiVersion: 'v1', kind: 'ConfigMap', name: 'ghost', uid: '00000000-0000-0000-0000-000000000000' };
     await ok(['create', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'haunted', ownerReferences: [ref] } }));

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openBackend, type Backend, type WatchOptions } from '../storage/index.ts';
-import { CachedObject, CompactedWindowError, WatchCache, withResourceVersion, type CacheEventType } from './watch-cache.ts';
+import { CachedObject, CompactedWindowError, everything, WatchCache, withResourceVersion, type CacheEventType } from './watch-cache.ts';
 
 const PODS = '/registry/core/pods/';
 const value = (name: string, labels: Record<string, string> = {}) => JSON.stringify({ metadata: { name, namespace: 'a', labels } });
@@ -103,6 +103,42 @@ describe('watch cache', () => {
     const late = recorder();
     cache.watch(PODS, PODS, from, (o) => o.metadata?.labels?.app === 'web', late.sink);
     assert.deepEqual(late.events, web.events);
+    cache.stop();
+  });
+
+  it('keeps from a watcher the updates it says are of no interest to it, live, deferred and replayed', async () => {
+    const cache = new WatchCache(backend, '/registry/');
+    await cache.start();
+    const from = cache.revision;
+    const owned = (name: string, owner?: string) =>
+      JSON.stringify({ metadata: { name, namespace: 'g', ...(owner ? { ownerReferences: [{ uid: owner }] } : {}) }, data: { n: String(Math.random()) } });
+    const uninteresting = (previous: CachedObject, next: CachedObject) => !previous.mentions('ownerReferences') && !next.mentions('ownerReferences');
+    const watchers = [false, true].map((deferred) => {
+      const seen: string[] = [];
+      const sink = { event: (type: CacheEventType, o: CachedObject) => seen.push(`${type} ${o.object.metadata!.name} ${o.revision}`), end: () => undefined, deferred, uninteresting };
+      cache.watch(PODS, `${PODS}g/`, from, everything, sink);
+      return seen;
+    });
+    const key = `${PODS}g/x`;
+    let revision = await backend.create(key, owned('x'));
+    const added = revision;
+    revision = (await backend.update(key, owned('x'), revision)).revision; // neither mentions it: kept back
+    const gained = (revision = (await backend.update(key, owned('x', 'u1'), revision)).revision);
+    const changed = (revision = (await backend.update(key, owned('x', 'u1'), revision)).revision); // both do
+    const lost = (revision = (await backend.update(key, owned('x'), revision)).revision);
+    revision = (await backend.update(key, owned('x'), revision)).revision; // kept back again
+    const deleted = (await backend.delete(key, revision)).revision;
+    await cache.waitForRevision(deleted);
+    await new Promise((r) => setImmediate(r));
+    const expected = [`ADDED x ${added}`, `MODIFIED x ${gained}`, `MODIFIED x ${changed}`, `MODIFIED x ${lost}`, `DELETED x ${deleted}`];
+    assert.deepEqual(watchers[0], expected, 'delivered at once');
+    assert.deepEqual(watchers[1], expected, 'deferred');
+    const replayed: string[] = [];
+    cache.watch(PODS, `${PODS}g/`, from, everything, { event: (type, o) => replayed.push(`${type} ${o.object.metadata!.name} ${o.revision}`), end: () => undefined, uninteresting });
+    assert.deepEqual(replayed, expected, 'replayed from the window');
+    const all: string[] = [];
+    cache.watch(PODS, `${PODS}g/`, from, everything, { event: (type) => all.push(type), end: () => undefined });
+    assert.equal(all.length, 7, 'a watcher that says nothing gets every event');
     cache.stop();
   });
 

@@ -98,6 +98,12 @@ export class CachedObject {
     return metadata;
   }
 
+  /** Whether the object's JSON has a member `name` anywhere (it may, as a key of its data, when
+   * not in its metadata: a false yes, never a false no). */
+  mentions(name: string): boolean {
+    return (this.#json ?? this.#stored!).includes(`"${name}":`);
+  }
+
   #lines: Map<string, Buffer> | undefined;
 
   /** The watch event line `{"type":…,"object":…}\n` as bytes, made once per event type and
@@ -222,6 +228,9 @@ export interface CacheWatcherSink {
    * events bound for the network of this turn have left.
    */
   deferred?: boolean;
+  /** True when a MODIFIED from `previous` to `next` is of no interest to this watcher: it is
+   * not delivered (see `WatchHints.onlyChangesTo`). */
+  uninteresting?: (previous: CachedObject, next: CachedObject) => boolean;
 }
 
 /** A watch asked for history the cache no longer holds. */
@@ -447,6 +456,7 @@ export class WatchCache {
       }
       for (const watcher of bucket.watchers) {
         if (!key.startsWith(watcher.prefix)) continue;
+        if (event.type === 'MODIFIED' && watcher.filter === everything && watcher.sink.uninteresting?.(previous!, event.object)) continue;
         if (!watcher.sink.deferred) deliver(watcher, event);
         else if ((watcher.queued ??= []).push(event) === 1) {
           if (this.#deferred.size === 0) setImmediate(this.#drainDeferred);
@@ -477,7 +487,9 @@ function deliver(watcher: Watcher, event: CacheEvent): void {
     case 'MODIFIED': {
       const now = matches(filter, event.object);
       const before = event.previous !== undefined && matches(filter, event.previous);
-      if (now && before) sink.event('MODIFIED', event.object);
+      if (now && before) {
+        if (!sink.uninteresting?.(event.previous!, event.object)) sink.event('MODIFIED', event.object);
+      }
       else if (now) sink.event('ADDED', event.object);
       else if (before) sink.event('DELETED', event.object);
       return;

@@ -132,6 +132,7 @@ export async function watchStream(
             // In-process consumers (the controllers) run their handlers after this turn's answers
             // and network events have left.
             deferred: objects !== undefined,
+            ...(objects && options?.onlyChangesTo ? { uninteresting: unmentioned(options.onlyChangesTo) } : {}),
           });
         } catch (error) {
           const status = error instanceof CompactedWindowError ? expired(error.message) : error;
@@ -151,6 +152,11 @@ export async function watchStream(
       },
     },
   };
+}
+
+/** An update in which neither version mentions any of `fields` (see `WatchHints.onlyChangesTo`). */
+function unmentioned(fields: readonly string[]): (previous: CachedObject, next: CachedObject) => boolean {
+  return (previous, next) => !fields.some((field) => previous.mentions(field) || next.mentions(field));
 }
 
 /**

@@ -32,6 +32,20 @@ export interface EventStreamOptions {
    * that can (plain JSON watches) call this instead of `write` for every event.
    */
   objects?: (event: { type: string; object: unknown }) => void;
+  /** See {@link WatchHints.onlyChangesTo} (with `objects` only). */
+  onlyChangesTo?: readonly string[];
+}
+
+/** What a watch's consumer may tell the server beyond the request (in process only). */
+export interface WatchHints {
+  /**
+   * Metadata fields (`ownerReferences`, `finalizers`, …): a MODIFIED event in which neither the
+   * object before nor the object after mentions any of them is not delivered. For a consumer
+   * that reads nothing else that an update can change — the garbage collector reads these beside
+   * the name and uid, which never change — this spares it every other update. In process only:
+   * over HTTP every event arrives.
+   */
+  onlyChangesTo?: readonly string[];
 }
 
 /** A stream of watch events, written as the transport can take them. */

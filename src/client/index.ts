@@ -3,7 +3,7 @@
  * kind, informers with listers and indexes, the work queue controllers are built on,
  * expectations, and an event recorder. Exported for users writing their own controllers.
  */
-export type { ApiRequest, ApiResponse, EventStream, EventStreamOptions } from './api-request.ts';
+export type { ApiRequest, ApiResponse, EventStream, EventStreamOptions, WatchHints } from './api-request.ts';
 export { Client, ResourceClient, type DeleteOptions, type ListOptions, type PatchOptions, type WatchOptions, type WriteOptions } from './client.ts';
 export { formatInZone, parseSchedule, ScheduleError, type Schedule } from './cron-schedule.ts';
 export { ApiError, isApiError, type Status } from './errors.ts';

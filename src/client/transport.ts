@@ -3,7 +3,7 @@
  * remote clients, and in-process for components of the single-process server (no TCP; the
  * request still goes through the API server's handler with its validation and admission).
  */
-import type { ApiRequest, ApiResponse } from './api-request.ts';
+import type { ApiRequest, ApiResponse, WatchHints } from './api-request.ts';
 
 /** One request to the API, with a decoded JSON body. */
 export interface ClientRequest {
@@ -41,6 +41,7 @@ export interface Transport {
     request: Omit<ClientRequest, 'method' | 'body'>,
     onEvent: (event: WatchEventMessage<T>) => void,
     onEnd: () => void,
+    hints?: WatchHints,
   ): Promise<() => void>;
 }
 
@@ -77,6 +78,7 @@ export class LocalTransport implements Transport {
     request: Omit<ClientRequest, 'method' | 'body'>,
     onEvent: (event: WatchEventMessage<T>) => void,
     onEnd: () => void,
+    hints: WatchHints = {},
   ): Promise<() => void> {
     const response = await this.#handle(toApiRequest({ ...request, method: 'GET', query: { ...request.query, watch: 'true' } }, this.#userAgent));
     if (!response.stream) {
@@ -90,7 +92,7 @@ export class LocalTransport implements Transport {
       },
       onEnd,
       // In process, events arrive as the server's own objects: nothing to serialize or parse.
-      { objects: (event) => onEvent(event as WatchEventMessage<T>) },
+      { objects: (event) => onEvent(event as WatchEventMessage<T>), ...(hints.onlyChangesTo ? { onlyChangesTo: hints.onlyChangesTo } : {}) },
     );
   }
 }

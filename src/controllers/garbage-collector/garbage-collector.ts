@@ -100,6 +100,9 @@ function setMetadata(node: Node, m: Metadata): void {
   node.ownerReferences = m.ownerReferences;
 }
 
+/** The metadata fields of an object the graph follows beside its name, namespace and uid. */
+const GRAPH_FIELDS = ['ownerReferences', 'finalizers', 'deletionTimestamp'] as const;
+
 const ORPHAN = 'orphan';
 const FOREGROUND = 'foregroundDeletion';
 
@@ -204,6 +207,9 @@ export class GarbageCollector {
         this.#watches.delete(path);
         setTimeout(() => void this.#watch(info).catch(() => undefined), 1000);
       },
+      // The collector reads nothing else an update can change (name and uid never do): the
+      // updates of objects that have none of these, most of them, need not reach it.
+      { onlyChangesTo: GRAPH_FIELDS },
     );
     this.#watches.set(path, () => {
       cancelled = true;

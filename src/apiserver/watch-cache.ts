@@ -98,10 +98,21 @@ export class CachedObject {
     return metadata;
   }
 
-  /** Whether the object's JSON has a member `name` anywhere (it may, as a key of its data, when
-   * not in its metadata: a false yes, never a false no). */
-  mentions(name: string): boolean {
-    return (this.#json ?? this.#stored!).includes(`"${name}":`);
+  #mentionsOf: RegExp | undefined;
+  #mentions = false;
+
+  /**
+   * Whether the object's JSON matches `members`, a pattern of member names (`"name":`) found
+   * anywhere in it — in its data too: a false yes is possible, never a false no. The answer for
+   * the last pattern asked is kept: a watcher asks about each version twice, as the new one and
+   * then as the one replaced.
+   */
+  mentions(members: RegExp): boolean {
+    if (this.#mentionsOf !== members) {
+      this.#mentions = members.test(this.#json ?? this.#stored!);
+      this.#mentionsOf = members;
+    }
+    return this.#mentions;
   }
 
   #lines: Map<string, Buffer> | undefined;

@@ -156,7 +156,9 @@ export async function watchStream(
 
 /** An update in which neither version mentions any of `fields` (see `WatchHints.onlyChangesTo`). */
 function unmentioned(fields: readonly string[]): (previous: CachedObject, next: CachedObject) => boolean {
-  return (previous, next) => !fields.some((field) => previous.mentions(field) || next.mentions(field));
+  // One pass over the text for all of them (searching for each, `"` first, was ~4× slower).
+  const members = new RegExp(`"(?:${fields.map((f) => f.replace(/[^A-Za-z0-9]/g, (c) => `\\${c}`)).join('|')})":`);
+  return (previous, next) => !previous.mentions(members) && !next.mentions(members);
 }
 
 /**

@@ -223,4 +223,34 @@ describe('cached objects', () => {
     }
     assert.deepEqual(new CachedObject('/k', JSON.stringify({ kind: 'Bare' }), 4).metadataWithoutManagedFields, { resourceVersion: '4' });
   });
+
+  it('read their identity (name, namespace, uid) from the text alone, only from the metadata', () => {
+    const owners = [{ uid: 'owner-uid', name: 'owner', kind: 'K', apiVersion: 'v1' }];
+    const cases: [Record<string, unknown>, Record<string, unknown> | undefined][] = [
+      [{ name: 'a', namespace: 'ns', uid: 'u-1', labels: { uid: 'label', name: 'x' } }, { name: 'a', namespace: 'ns', uid: 'u-1' }],
+      [{ ownerReferences: owners, labels: { namespace: 'n' }, uid: 'u-2', name: 'b' }, { name: 'b', uid: 'u-2' }],
+      [{ name: 'we\\ird"name', uid: 'u-3' }, { name: 'we\\ird"name', uid: 'u-3' }],
+      [{ name: 'no-uid' }, undefined],
+      [{ uid: 'no-name' }, undefined],
+    ];
+    for (const [metadata, identity] of cases) {
+      // Data first, as kubectl writes it: a data key named uid must not be taken for the metadata's.
+      const text = JSON.stringify({ apiVersion: 'v1', data: { uid: 'data', name: 'data' }, kind: 'ConfigMap', metadata });
+      const expected = identity && { ...identity, resourceVersion: '7' };
+      assert.deepEqual(new CachedObject('/k', text, 7).identity, expected, text);
+      const sent = new CachedObject('/k', text, 7);
+      void sent.json;
+      assert.deepEqual(sent.identity, expected, 'from the JSON with its resourceVersion');
+    }
+    assert.equal(new CachedObject('/k', '{"kind":"Bare"}', 1).identity, undefined);
+  });
+
+  it('say whether their text mentions members of a pattern, asked once per pattern', () => {
+    const followed = /"(?:ownerReferences|finalizers)":/;
+    const cached = new CachedObject('/k', JSON.stringify({ metadata: { name: 'a', finalizers: ['x'] } }), 1);
+    assert.equal(cached.mentions(followed), true);
+    assert.equal(new CachedObject('/k', JSON.stringify({ metadata: { name: 'a' }, data: { finalizers: 'in data' } }), 1).mentions(followed), true, 'a false yes, allowed');
+    assert.equal(new CachedObject('/k', JSON.stringify({ metadata: { name: 'a', labels: { x: '"finalizers":' } } }), 1).mentions(followed), false, 'escaped in a string');
+    assert.equal(new CachedObject('/k', JSON.stringify({ metadata: { name: 'a' } }), 1).mentions(followed), false);
+  });
 });

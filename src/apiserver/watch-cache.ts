@@ -98,6 +98,23 @@ export class CachedObject {
     return metadata;
   }
 
+  /**
+   * The metadata's `name`, `namespace` (when it has one), `uid` and `resourceVersion` alone,
+   * read from the text without decoding the rest: for an in-process watcher that reads nothing
+   * else of an object that has none of the fields it follows (see `WatchHints.onlyChangesTo`).
+   * Undefined when the text does not allow it (then decode, as {@link metadataWithoutManagedFields}).
+   */
+  get identity(): ObjectMeta | undefined {
+    const text = this.#json ?? this.#stored!;
+    const start = topLevelObjectStart(text, 'metadata');
+    if (start < 0) return undefined;
+    const { name, namespace, uid } = identityMembers(text, start);
+    if (name === undefined || uid === undefined) return undefined;
+    return namespace === undefined
+      ? { name, uid, resourceVersion: String(this.revision) }
+      : { name, namespace, uid, resourceVersion: String(this.revision) };
+  }
+
   #mentionsOf: RegExp | undefined;
   #mentions = false;
 
@@ -180,6 +197,40 @@ function objectEnd(json: string, start: number): number {
  */
 function topLevelObjectStart(json: string, name: string): number {
   return memberStart(json, name, '{', 0);
+}
+
+/**
+ * The string values of the members `name`, `namespace` and `uid` of the object that opens at
+ * `from` in the compact JSON text `json`, in one pass that stops once it has all three.
+ */
+function identityMembers(json: string, from: number): { name?: string; namespace?: string; uid?: string } {
+  const found: { name?: string; namespace?: string; uid?: string } = {};
+  let wanted = 3;
+  let depth = 0;
+  for (let i = from; i < json.length; i++) {
+    const c = json.charCodeAt(i);
+    if (c === 34) {
+      const end = stringEnd(json, i);
+      // A key of the object itself (right after its `{` or a `,`) whose value is a string.
+      if (depth === 1 && json.charCodeAt(end + 1) === 58 && json.charCodeAt(end + 2) === 34) {
+        const key = end - i === 5 ? (json.startsWith('"name"', i) ? 'name' : undefined) : end - i === 4 ? (json.startsWith('"uid"', i) ? 'uid' : undefined) : end - i === 10 && json.startsWith('"namespace"', i) ? 'namespace' : undefined;
+        const valueEnd = stringEnd(json, end + 2);
+        if (key !== undefined && found[key] === undefined) {
+          const raw = json.slice(end + 3, valueEnd);
+          found[key] = raw.includes('\\') ? (JSON.parse(json.slice(end + 2, valueEnd + 1)) as string) : raw;
+          if (--wanted === 0) return found;
+        }
+        i = valueEnd;
+      } else {
+        i = end;
+      }
+    } else if (c === 123 || c === 91) {
+      depth++;
+    } else if ((c === 125 || c === 93) && --depth === 0) {
+      break;
+    }
+  }
+  return found;
 }
 
 /**

@@ -108,6 +108,13 @@ export async function watchStream(
         // (metadata-only: without managedFields, which no controller reads).
         const objects = rendering.as === 'object' || rendering.as === 'PartialObjectMetadata' ? options?.objects : undefined;
         const version = rendering.as === 'PartialObjectMetadata' ? rendering.version : undefined;
+        const follows = objects && options?.onlyChangesTo ? fieldsFollowed(options.onlyChangesTo) : undefined;
+        const metadataOf = (cached: CachedObject, version: 'v1' | 'v1beta1') => {
+          // A consumer that follows only some fields gets, of an object without any of them,
+          // its identity alone, read without decoding its metadata.
+          const identity = follows && !follows.in(cached) ? cached.identity : undefined;
+          return identity ? partialMetadata({ metadata: identity }, version) : partialMetadataOf(cached, version);
+        };
         let stopWatch: (() => void) | undefined;
         let done = false;
         const timers: NodeJS.Timeout[] = [];
@@ -122,7 +129,7 @@ export async function watchStream(
           stopWatch = deps.cache.watch(prefix, keyPrefix, fromRevision, filter, {
             event: (type, object) => {
               if (done) return;
-              if (objects) objects({ type, object: version ? partialMetadataOf(object, version) : convertOut(def, object.object) });
+              if (objects) objects({ type, object: version ? metadataOf(object, version) : convertOut(def, object.object) });
               else write(encode(type, object));
             },
             end: (error) => {
@@ -132,7 +139,7 @@ export async function watchStream(
             // In-process consumers (the controllers) run their handlers after this turn's answers
             // and network events have left.
             deferred: objects !== undefined,
-            ...(objects && options?.onlyChangesTo ? { uninteresting: unmentioned(options.onlyChangesTo) } : {}),
+            ...(follows ? { uninteresting: (previous: CachedObject, next: CachedObject) => !follows.in(previous) && !follows.in(next) } : {}),
           });
         } catch (error) {
           const status = error instanceof CompactedWindowError ? expired(error.message) : error;
@@ -154,11 +161,11 @@ export async function watchStream(
   };
 }
 
-/** An update in which neither version mentions any of `fields` (see `WatchHints.onlyChangesTo`). */
-function unmentioned(fields: readonly string[]): (previous: CachedObject, next: CachedObject) => boolean {
+/** Whether an object may have any of `fields` (see `WatchHints.onlyChangesTo`). */
+function fieldsFollowed(fields: readonly string[]): { in: (cached: CachedObject) => boolean } {
   // One pass over the text for all of them (searching for each, `"` first, was ~4× slower).
   const members = new RegExp(`"(?:${fields.map((f) => f.replace(/[^A-Za-z0-9]/g, (c) => `\\${c}`)).join('|')})":`);
-  return (previous, next) => !previous.mentions(members) && !next.mentions(members);
+  return { in: (cached) => cached.mentions(members) };
 }
 
 /**

@@ -42,8 +42,9 @@ export interface WatchHints {
    * Metadata fields (`ownerReferences`, `finalizers`, …): a MODIFIED event in which neither the
    * object before nor the object after mentions any of them is not delivered. For a consumer
    * that reads nothing else that an update can change — the garbage collector reads these beside
-   * the name and uid, which never change — this spares it every other update. In process only:
-   * over HTTP every event arrives.
+   * the name and uid, which never change — this spares it every other update. A metadata-only
+   * watch then also carries, for an object that has none of these fields, its name, namespace,
+   * uid and resourceVersion alone. In process only: over HTTP every event arrives, whole.
    */
   onlyChangesTo?: readonly string[];
 }

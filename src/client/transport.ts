@@ -35,7 +35,8 @@ export interface Transport {
   /**
    * Opens a watch (`watch=true` is added). `onEvent` receives events in order; `onEnd` is called
    * once when the server ends the stream. Returns a function that stops the watch. Event
-   * objects may be shared with other watchers (in-process): treat them as read-only.
+   * objects may be shared with other watchers (in-process): treat them as read-only. `hints`
+   * serve the in-process transport only (see {@link WatchHints}); over HTTP they change nothing.
    */
   watch<T = unknown>(
     request: Omit<ClientRequest, 'method' | 'body'>,

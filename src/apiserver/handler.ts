@@ -26,7 +26,7 @@ import {
 } from './errors.ts';
 import type { Metrics } from './metrics.ts';
 import { bodyFormat, negotiate, type Rendering } from './negotiate.ts';
-import { decode, rfc3339, storedJson, writtenJson, type DeleteOptions, type ObjectStore, type Subresource, type WriteOptions } from './object-store.ts';
+import { answerJson, rfc3339, writtenJson, type DeleteOptions, type ObjectStore, type Subresource, type WriteOptions } from './object-store.ts';
 import { meta } from './object-meta.ts';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, PatchError, patchMetaFor } from './patch/index.ts';
 import type { ResourceRegistry } from './registry.ts';
@@ -181,11 +181,11 @@ export class ApiHandler {
           return this.#watch(request, def, info.namespace, name, rendering);
         }
         if (rendering.as === 'object') {
-          // The stored text answers as it is, with its resourceVersion put in: no decoding and
-          // encoding it again (a third of a GET's time on the API thread).
-          const kv = await this.#deps.store.read(def, info.namespace, name);
-          const body = storedJson(def, kv);
-          return body === undefined ? this.#render(200, def, decode(kv), rendering) : { status: 200, contentType: JSON_TYPE, body };
+          // The cached or stored text answers as it is, with its resourceVersion put in: no
+          // decoding and encoding it again (a third of a GET's time on the API thread), and no
+          // store read when the cache has caught up.
+          const found = await this.#deps.store.readLatest(def, info.namespace, name);
+          return { status: 200, contentType: JSON_TYPE, body: answerJson(def, found) };
         }
         return this.#render(200, def, await this.#deps.store.get(def, info.namespace, name), rendering);
       case 'PUT': {

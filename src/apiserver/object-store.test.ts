@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openBackend, type Backend } from '../storage/index.ts';
 import { StatusError } from './errors.ts';
-import { decode, ObjectStore, storedJson } from './object-store.ts';
+import { answerJson, decode, ObjectStore, storedJson } from './object-store.ts';
 import type { KubeObject, ResourceDef } from './resource.ts';
-import { WatchCache } from './watch-cache.ts';
+import { CachedObject, WatchCache } from './watch-cache.ts';
 
 const widgets: ResourceDef = {
   group: 'example.com',
@@ -108,6 +108,31 @@ describe('object store', () => {
     assert.equal(storedJson({ ...widgets, version: 'v2' }, kv), undefined);
     assert.equal(storedJson({ ...widgets, version: 'v' }, kv), undefined);
     assert.equal(await statusOf(store.read(widgets, 'ns1', 'missing')), 404);
+  });
+
+  it('reads the latest from the watch cache once it has caught up, and from the store while it is behind', async () => {
+    const w = await store.create(widgets, 'ns1', { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'latest' }, spec: { size: 3 } });
+    await cache.waitForRevision(Number(w.metadata!.resourceVersion));
+    const cached = await store.readLatest(widgets, 'ns1', 'latest');
+    assert.ok(cached instanceof CachedObject, 'from the cache');
+    assert.deepEqual(JSON.parse(answerJson(widgets, cached)), await store.get(widgets, 'ns1', 'latest'));
+    // Another writer changes it; the cache hears of it only after this turn.
+    const key = '/registry/example.com/widgets/ns1/latest';
+    const { kv } = await backend.get(key);
+    const changed = await backend.update(key, JSON.stringify({ ...decode(kv!), metadata: { ...decode(kv!).metadata, resourceVersion: undefined }, spec: { size: 4 } }), kv!.modRevision);
+    const behind = await store.readLatest(widgets, 'ns1', 'latest');
+    assert.ok(!(behind instanceof CachedObject), 'from the store while the cache is behind');
+    const answer = JSON.parse(answerJson(widgets, behind));
+    assert.deepEqual(answer.spec, { size: 4 });
+    assert.equal(answer.metadata.resourceVersion, String(changed.revision));
+    await cache.waitForRevision(changed.revision);
+    const caught = await store.readLatest(widgets, 'ns1', 'latest');
+    assert.ok(caught instanceof CachedObject);
+    assert.deepEqual(JSON.parse(answerJson(widgets, caught)), answer);
+    // Served as another version: the apiVersion changes, whichever it came from.
+    assert.equal(JSON.parse(answerJson({ ...widgets, version: 'v2' }, caught)).apiVersion, 'example.com/v2');
+    assert.equal(JSON.parse(answerJson({ ...widgets, version: 'v2' }, behind)).apiVersion, 'example.com/v2');
+    assert.equal(await statusOf(store.readLatest(widgets, 'ns1', 'never-made')), 404);
   });
 
   it('generates names', async () => {

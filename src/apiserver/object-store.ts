@@ -21,7 +21,7 @@ import {
   StatusError,
   type ObjectRef,
 } from './errors.ts';
-import { storageGroupVersion } from './conversion.ts';
+import { convertOut, storageGroupVersion } from './conversion.ts';
 import { clone, generatedName, jsonEqual, meta, specPart } from './object-meta.ts';
 import { groupVersion, type FieldError, type KubeObject, type ResourceDef } from './resource.ts';
 import { validateObjectMeta, validateObjectMetaUpdate } from './validation/index.ts';
@@ -122,6 +122,20 @@ export class ObjectStore {
   /** Reads one object (consistent). */
   async get(def: ResourceDef, namespace: string | undefined, name: string): Promise<KubeObject> {
     return decode(await this.read(def, namespace, name));
+  }
+
+  /**
+   * Reads one object (consistent), undecoded: the watch cache's entry when the cache has caught
+   * up with the store — every write acknowledged before this read is in it — or else the
+   * store's value (see {@link answerJson}).
+   */
+  async readLatest(def: ResourceDef, namespace: string | undefined, name: string): Promise<CachedObject | KeyValue> {
+    if (this.#cache.revision >= (await this.#backend.currentRevision())) {
+      const cached = this.#cache.get(this.key(def, namespace, name));
+      if (!cached) throw notFound(ref(def, name));
+      return cached;
+    }
+    return this.read(def, namespace, name);
   }
 
   /** Reads one object's stored value (consistent), undecoded: see {@link storedJson}. */
@@ -609,13 +623,22 @@ const storedHeads = new WeakMap<ResourceDef, string>();
  * objects written through kubectl and client libraries do).
  */
 export function storedJson(def: ResourceDef, kv: KeyValue): string | undefined {
+  return servedAsIs(def, kv.value) ? withResourceVersion(kv.value, String(kv.modRevision)) : undefined;
+}
+
+/** The JSON a read answers with, from what {@link ObjectStore.readLatest} found. */
+export function answerJson(def: ResourceDef, found: CachedObject | KeyValue): string {
+  if ('value' in found) return storedJson(def, found) ?? JSON.stringify(convertOut(def, decode(found)));
+  return servedAsIs(def, found.json) ? found.json : JSON.stringify(convertOut(def, found.object));
+}
+
+/** Whether the JSON text of an object starts with `def`'s apiVersion, so goes out as it is. */
+function servedAsIs(def: ResourceDef, text: string): boolean {
   let head = storedHeads.get(def);
   if (head === undefined) storedHeads.set(def, (head = `{"apiVersion":${JSON.stringify(groupVersion(def))}`));
-  const text = kv.value;
-  if (!text.startsWith(head)) return undefined;
+  if (!text.startsWith(head)) return false;
   const next = text.charCodeAt(head.length);
-  if (next !== 44 && next !== 125) return undefined; // ',' or '}'
-  return withResourceVersion(text, String(kv.modRevision));
+  return next === 44 || next === 125; // ',' or '}'
 }
 
 /**

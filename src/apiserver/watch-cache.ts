@@ -211,11 +211,11 @@ function identityMembers(json: string, from: number): { name?: string; namespace
     const c = json.charCodeAt(i);
     if (c === 34) {
       const end = stringEnd(json, i);
-      // A key of the object itself (right after its `{` or a `,`) whose value is a string.
+      // A key of the object itself (a string followed by `:`) whose value is a string.
       if (depth === 1 && json.charCodeAt(end + 1) === 58 && json.charCodeAt(end + 2) === 34) {
-        const key = end - i === 5 ? (json.startsWith('"name"', i) ? 'name' : undefined) : end - i === 4 ? (json.startsWith('"uid"', i) ? 'uid' : undefined) : end - i === 10 && json.startsWith('"namespace"', i) ? 'namespace' : undefined;
+        const key = end - i <= 10 ? json.slice(i + 1, end) : ''; // the three names are short
         const valueEnd = stringEnd(json, end + 2);
-        if (key !== undefined && found[key] === undefined) {
+        if ((key === 'name' || key === 'namespace' || key === 'uid') && found[key] === undefined) {
           const raw = json.slice(end + 3, valueEnd);
           found[key] = raw.includes('\\') ? (JSON.parse(json.slice(end + 2, valueEnd + 1)) as string) : raw;
           if (--wanted === 0) return found;
@@ -551,8 +551,7 @@ function deliver(watcher: Watcher, event: CacheEvent): void {
       const before = event.previous !== undefined && matches(filter, event.previous);
       if (now && before) {
         if (!sink.uninteresting?.(event.previous!, event.object)) sink.event('MODIFIED', event.object);
-      }
-      else if (now) sink.event('ADDED', event.object);
+      } else if (now) sink.event('ADDED', event.object);
       else if (before) sink.event('DELETED', event.object);
       return;
     }

@@ -48,27 +48,23 @@ export function managerId(entry: Pick<ManagerFields, 'manager' | 'operation' | '
   const apiVersion = entry.operation === 'Update' && entry.apiVersion ? entry.apiVersion : '';
   const subresource = entry.subresource || '';
   // Every write asks for the ids of the managers it meets, and they are few: remembered.
-  const known = knownIds.get(entry.manager)?.get(entry.operation)?.get(apiVersion)?.get(subresource);
-  if (known !== undefined) return known;
-  const fields: Record<string, string> = { manager: entry.manager, operation: entry.operation };
-  if (apiVersion) fields.apiVersion = apiVersion;
-  if (subresource) fields.subresource = subresource;
-  const id = JSON.stringify(fields);
-  if (knownIdCount < MAX_KNOWN_IDS) {
-    knownIdCount++;
-    const byOperation = knownIds.get(entry.manager) ?? knownIds.set(entry.manager, new Map()).get(entry.manager)!;
-    const byVersion = byOperation.get(entry.operation) ?? byOperation.set(entry.operation, new Map()).get(entry.operation)!;
-    const bySubresource = byVersion.get(apiVersion) ?? byVersion.set(apiVersion, new Map()).get(apiVersion)!;
-    bySubresource.set(subresource, id);
+  // Each part but the last after its length: no two entries share a key, whatever their names hold.
+  const key = `${entry.manager.length}:${entry.manager}${entry.operation.length}:${entry.operation}${apiVersion.length}:${apiVersion}${subresource}`;
+  let id = knownIds.get(key);
+  if (id === undefined) {
+    const fields: Record<string, string> = { manager: entry.manager, operation: entry.operation };
+    if (apiVersion) fields.apiVersion = apiVersion;
+    if (subresource) fields.subresource = subresource;
+    id = JSON.stringify(fields);
+    if (knownIds.size < MAX_KNOWN_IDS) knownIds.set(key, id);
   }
   return id;
 }
 
 /** Ids remembered by {@link managerId}, by manager, operation, API version and subresource. */
-const knownIds = new Map<string, Map<string, Map<string, Map<string, string>>>>();
+const knownIds = new Map<string, string>();
 /** Managers are named by their clients: at most this many ids are remembered. */
 const MAX_KNOWN_IDS = 4096;
-let knownIdCount = 0;
 
 /**
  * The FieldsV1 each set read from a stored object came from. The server wrote that FieldsV1

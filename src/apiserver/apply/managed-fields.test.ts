@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { managerId } from './managed-fields.ts';
+import { managerId, type ManagerFields } from './managed-fields.ts';
 
 it("names a manager by its entry's JSON without fields and time, the same asked twice, never two alike", () => {
-  const entries = [
+  const entries: Pick<ManagerFields, 'manager' | 'operation' | 'apiVersion' | 'subresource'>[] = [
     { manager: 'kubectl', operation: 'Update', apiVersion: 'v1', subresource: '' },
     { manager: 'kubectl', operation: 'Update', apiVersion: 'v1', subresource: 'status' },
     { manager: 'kubectl', operation: 'Update', apiVersion: 'apps/v1', subresource: '' },

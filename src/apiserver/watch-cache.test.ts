@@ -3,6 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { openBackend, type Backend, type WatchOptions } from '../storage/index.ts';
 import { CachedObject, CompactedWindowError, everything, WatchCache, withResourceVersion, type CacheEventType } from './watch-cache.ts';
 
@@ -243,6 +245,28 @@ describe('cached objects', () => {
       assert.deepEqual(sent.identity, expected, 'from the JSON with its resourceVersion');
     }
     assert.equal(new CachedObject('/k', '{"kind":"Bare"}', 1).identity, undefined);
+  });
+
+  it('give an identity that does not keep the text it was read from alive', () => {
+    // A watcher keeps identities (the garbage collector's graph keeps one per object) long after
+    // the cache has let the version go: its ~40 bytes must not hold on to the whole text.
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const texts = 48;
+    const size = 256 * 1024;
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    const identities = [];
+    for (let i = 0; i < texts; i++) {
+      const metadata = { name: `an-object-with-a-long-name-${i}`, namespace: `a-long-namespace-name-${i}`, uid: `3f1c2a9e-0d4b-4e8a-9c71-${String(i).padStart(12, '0')}` };
+      const text = JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata, data: { blob: 'x'.repeat(size) } });
+      identities.push(new CachedObject('/k', text, 1).identity);
+    }
+    gc();
+    const retained = process.memoryUsage().heapUsed - before;
+    assert.equal(identities.length, texts);
+    assert.equal(identities[7]?.uid, '3f1c2a9e-0d4b-4e8a-9c71-000000000007');
+    assert.ok(retained < (texts * size) / 4, `identities of ${texts} texts of ${size >> 10} KiB kept ${(retained / 2 ** 20).toFixed(1)} MiB alive`);
   });
 
   it('say whether their text mentions members of a pattern, asked once per pattern', () => {

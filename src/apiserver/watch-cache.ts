@@ -216,8 +216,10 @@ function identityMembers(json: string, from: number): { name?: string; namespace
         const key = end - i <= 10 ? json.slice(i + 1, end) : ''; // the three names are short
         const valueEnd = stringEnd(json, end + 2);
         if ((key === 'name' || key === 'namespace' || key === 'uid') && found[key] === undefined) {
-          const raw = json.slice(end + 3, valueEnd);
-          found[key] = raw.includes('\\') ? (JSON.parse(json.slice(end + 2, valueEnd + 1)) as string) : raw;
+          // Decoded, not sliced: V8 makes a slice of 13 characters or more a view that keeps the
+          // whole text alive, and a watcher keeps these (the garbage collector's graph, for every
+          // object) long after the cache has let this version go.
+          found[key] = JSON.parse(json.slice(end + 2, valueEnd + 1)) as string;
           if (--wanted === 0) return found;
         }
         i = valueEnd;

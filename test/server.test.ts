@@ -41,6 +41,19 @@ describe('skiff server', () => {
     const metrics = (await api.request('GET', '/metrics')).body;
     assert.match(metrics, /apiserver_request_total\{verb="POST",group="",version="v1",resource="configmaps",subresource="",code="201"\} 1/);
     assert.match(metrics, /apiserver_request_duration_seconds_bucket\{verb="POST",group="",version="v1",resource="configmaps",subresource="",le="\+Inf"\} 1/);
+    // The embedded store's own figures: its log syncs (as etcd's WAL fsync histogram), commits
+    // and the writes they carried — the ConfigMap and what the server wrote at start.
+    const samples = new Map(metrics.split('\n').map((line) => [line.slice(0, line.lastIndexOf(' ')), Number(line.slice(line.lastIndexOf(' ') + 1))]));
+    const value = (name: string) => samples.get(name) ?? NaN;
+    const syncs = value('skiff_storage_wal_fsync_duration_seconds_count');
+    assert.ok(syncs >= 1, `log syncs: ${syncs}`);
+    assert.equal(value('skiff_storage_commits_total'), syncs);
+    assert.ok(value('skiff_storage_writes_total') >= syncs);
+    assert.equal(value('skiff_storage_wal_fsync_duration_seconds_bucket{le="+Inf"}'), syncs);
+    assert.ok(value('skiff_storage_wal_fsync_duration_seconds_bucket{le="8.192"}') <= syncs);
+    assert.ok(value('skiff_storage_wal_fsync_duration_seconds_sum') > 0);
+    assert.match(metrics, /^# TYPE skiff_storage_wal_fsync_duration_seconds histogram$/m);
+    assert.match(metrics, /^skiff_storage_wal_fsync_duration_seconds_bucket\{le="0\.008"\} \d+$/m);
     api.close();
 
     const started = Date.now();

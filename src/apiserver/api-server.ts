@@ -113,6 +113,16 @@ export class ApiServer {
     this.metrics.gauge('apiserver_watch_cache_watchers', 'Number of API watchers served by the watch cache.', () =>
       this.#cache.watcherCount(),
     );
+    const stats = options.backend.stats?.bind(options.backend);
+    if (stats) {
+      this.metrics.histogram(
+        'skiff_storage_wal_fsync_duration_seconds',
+        "The latency distribution of the fdatasync of the embedded store's write-ahead log, which every write's answer waits for.",
+        () => stats().logSyncSeconds,
+      );
+      this.metrics.counter('skiff_storage_commits_total', 'Transactions the embedded store committed, each made durable by one log sync.', () => stats().commits);
+      this.metrics.counter('skiff_storage_writes_total', 'Writes the embedded store committed; over the commits, the writes that shared one log sync.', () => stats().writes);
+    }
   }
 
   /**

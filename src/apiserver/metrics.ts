@@ -7,6 +7,20 @@
 // Upstream's request latency buckets (seconds).
 const BUCKETS = [0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1, 1.25, 1.5, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 45, 60];
 
+/** A histogram read at scrape time: `counts[i]` observations were at most `bounds[i]`
+ * (cumulative), out of `count`, adding up to `sum`. */
+export interface HistogramReading {
+  bounds: readonly number[];
+  counts: readonly number[];
+  sum: number;
+  count: number;
+}
+
+/** A metric family whose value is read when scraped. */
+type Family =
+  | { type: 'gauge' | 'counter'; help: string; read: () => number }
+  | { type: 'histogram'; help: string; read: () => HistogramReading };
+
 /** Labels of one request. */
 export interface RequestLabels {
   verb: string;
@@ -33,7 +47,7 @@ type Level<T> = Map<string, T>;
 /** Collects request counts and latencies; renders them as Prometheus text. */
 export class Metrics {
   readonly #series: Level<Level<Level<Level<Level<Series>>>>> = new Map();
-  readonly #gauges = new Map<string, { help: string; read: () => number }>();
+  readonly #families = new Map<string, Family>();
 
   /** Records one finished request. */
   observe(labels: RequestLabels, code: number, seconds: number): void {
@@ -69,7 +83,17 @@ export class Metrics {
 
   /** Registers a gauge read at scrape time. */
   gauge(name: string, help: string, read: () => number): void {
-    this.#gauges.set(name, { help, read });
+    this.#families.set(name, { type: 'gauge', help, read });
+  }
+
+  /** Registers a counter (a total that only grows) read at scrape time. */
+  counter(name: string, help: string, read: () => number): void {
+    this.#families.set(name, { type: 'counter', help, read });
+  }
+
+  /** Registers a histogram read at scrape time. */
+  histogram(name: string, help: string, read: () => HistogramReading): void {
+    this.#families.set(name, { type: 'histogram', help, read });
   }
 
   /** The Prometheus text exposition. */
@@ -89,8 +113,15 @@ export class Metrics {
       lines.push(`apiserver_request_duration_seconds_sum{${labels}} ${h.sum}`);
       lines.push(`apiserver_request_duration_seconds_count{${labels}} ${h.count}`);
     }
-    for (const [name, g] of this.#gauges) {
-      lines.push(`# HELP ${name} ${g.help}`, `# TYPE ${name} gauge`, `${name} ${g.read()}`);
+    for (const [name, family] of this.#families) {
+      lines.push(`# HELP ${name} ${family.help}`, `# TYPE ${name} ${family.type}`);
+      if (family.type !== 'histogram') {
+        lines.push(`${name} ${family.read()}`);
+        continue;
+      }
+      const { bounds, counts, sum, count } = family.read();
+      bounds.forEach((le, i) => lines.push(`${name}_bucket{le="${le}"} ${counts[i]}`));
+      lines.push(`${name}_bucket{le="+Inf"} ${count}`, `${name}_sum ${sum}`, `${name}_count ${count}`);
     }
     const mem = process.memoryUsage();
     lines.push('# HELP process_resident_memory_bytes Resident memory size in bytes.', '# TYPE process_resident_memory_bytes gauge', `process_resident_memory_bytes ${mem.rss}`);

@@ -121,6 +121,28 @@ export interface WatchOptions {
   onError: (error: Error) => void;
 }
 
+/**
+ * A histogram as Prometheus exposes one: `counts[i]` observations were at most `bounds[i]`
+ * (cumulative), out of `count` in all, whose values add up to `sum`.
+ */
+export interface HistogramCounts {
+  bounds: readonly number[];
+  counts: number[];
+  sum: number;
+  count: number;
+}
+
+/** What a backend reports of its own work, for the server's `/metrics`. */
+export interface BackendStats {
+  /** Seconds each commit waited for its log to reach the disk: what a write's answer waits
+   * for besides the work, as etcd's `etcd_disk_wal_fsync_duration_seconds`. */
+  logSyncSeconds: HistogramCounts;
+  /** Transactions committed, each made durable by one log sync. */
+  commits: number;
+  /** Writes those transactions carried (over `commits`: the writes that shared a sync). */
+  writes: number;
+}
+
 /** A running watch. */
 export interface Watch {
   /** Stops delivery. Idempotent; no events are delivered after it returns. */
@@ -172,6 +194,10 @@ export interface Backend {
   /** Drops history below `revision` (what was live at it stays readable). Idempotent for
    * revisions at or below the compacted one; FutureRevisionError beyond the current one. */
   compact(revision: number): Promise<void>;
+
+  /** The store's own figures, when the driver keeps any: the embedded SQLite store does; an
+   * etcd cluster reports its own on its `/metrics`. */
+  stats?(): BackendStats;
 
   /** Ends all watches (with no error) and releases the store; writes already accepted still
    * complete. Idempotent. Every other call rejects afterwards. */

@@ -162,6 +162,46 @@ describe('sqlite durability', () => {
     }
   });
 
+  it('counts its commits, the writes they carried and how long each waited for its log sync', async () => {
+    const syncs: Array<() => void> = [];
+    const syncLog = () => new Promise<void>((release) => syncs.push(release));
+    const backend = await openSqliteBackend(join(dir, 'counted.db'), { syncLog });
+    const stats = backend.stats?.bind(backend);
+    assert.ok(stats, 'the embedded store keeps figures');
+    const turns = async (n: number) => {
+      for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
+    };
+    try {
+      assert.equal(stats().logSyncSeconds.counts.at(-1), 0);
+      const first = backend.create('/n/a', 'one');
+      await turns(5);
+      assert.equal(syncs.length, 1);
+      // This sync takes 40 ms; the next batch (two writes and a create that fails) waits for it.
+      const more = [backend.create('/n/b', 'two'), backend.create('/n/c', 'three'), backend.create('/n/a', 'again')];
+      await new Promise((resolve) => setTimeout(resolve, 40));
+      syncs[0]!();
+      await first;
+      await turns(5);
+      assert.equal(syncs.length, 2);
+      syncs[1]!();
+      await Promise.allSettled(more);
+      const { commits, writes, logSyncSeconds } = stats();
+      assert.equal(commits, 2);
+      assert.equal(writes, 3, 'the failed create wrote nothing');
+      assert.equal(logSyncSeconds.count, 2);
+      assert.equal(logSyncSeconds.bounds.length, logSyncSeconds.counts.length);
+      assert.deepEqual(logSyncSeconds.bounds.slice(0, 4), [0.001, 0.002, 0.004, 0.008]);
+      assert.equal(logSyncSeconds.bounds.at(-1), 8.192);
+      assert.ok(logSyncSeconds.counts.every((n, i) => i === 0 || n >= logSyncSeconds.counts[i - 1]!), 'cumulative');
+      assert.ok(logSyncSeconds.counts[logSyncSeconds.bounds.indexOf(0.032)]! <= 1, 'the 40 ms sync is above 32 ms');
+      assert.equal(logSyncSeconds.counts.at(-1), 2);
+      assert.ok(logSyncSeconds.sum >= 0.038, `sum ${logSyncSeconds.sum}`);
+    } finally {
+      for (const release of syncs) release();
+      await backend.close();
+    }
+  });
+
   it('refuses a second open of the same file while the first holds it', async () => {
     const path = join(dir, 'locked.db');
     const first = await openSqliteBackend(path);

@@ -22,6 +22,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type {
   Backend,
+  BackendStats,
   KeyValue,
   ListOptions,
   ListResult,
@@ -55,6 +56,12 @@ import { WatchHub } from './watch-hub.ts';
 const COMPACTION_CHUNK = 10_000;
 /** Expired keys deleted per sweep. */
 const EXPIRY_CHUNK = 1_000;
+
+/**
+ * Upper bounds (s) of the log-sync histogram: etcd's for its WAL fsync, 1 ms doubling to
+ * 8.192 s, so dashboards and rules of thumb carry over (a healthy disk keeps the p99 under 10 ms).
+ */
+export const LOG_SYNC_BOUNDS: readonly number[] = Array.from({ length: 14 }, (_, i) => 0.001 * 2 ** i);
 
 /** Options of {@link openSqliteBackend}. */
 export interface SqliteBackendOptions {
@@ -103,6 +110,11 @@ class SqliteBackend implements Backend {
   readonly #syncLog: () => Promise<void>;
   /** Set when the log could not be made durable: what is on disk is unknown, so no more writes. */
   #broken: StorageError | undefined;
+  /** Log syncs by the first bound of {@link LOG_SYNC_BOUNDS} they are within (the last: none). */
+  readonly #syncsWithin = new Array<number>(LOG_SYNC_BOUNDS.length + 1).fill(0);
+  #syncSeconds = 0;
+  #commitCount = 0;
+  #writeCount = 0;
 
   constructor(path: string, open: OpenDatabase, options: SqliteBackendOptions) {
     this.#path = path;
@@ -330,8 +342,12 @@ class SqliteBackend implements Backend {
       }
       throw storageError(`sqlite commit to ${this.#path} failed`, error);
     }
+    const syncStarted = performance.now();
     return this.#syncLog().then(
-      () => this.#committed(applied),
+      () => {
+        this.#countCommit((performance.now() - syncStarted) / 1000, applied.events.length);
+        return this.#committed(applied);
+      },
       (error: unknown) => {
         // The batch is in the log, but maybe not on disk, and memory does not know it: nothing
         // sound can be written after it.
@@ -339,6 +355,26 @@ class SqliteBackend implements Backend {
         throw this.#broken;
       },
     );
+  }
+
+  #countCommit(syncSeconds: number, writes: number): void {
+    let i = 0;
+    while (i < LOG_SYNC_BOUNDS.length && syncSeconds > LOG_SYNC_BOUNDS[i]!) i++;
+    this.#syncsWithin[i]!++;
+    this.#syncSeconds += syncSeconds;
+    this.#commitCount++;
+    this.#writeCount += writes;
+  }
+
+  stats(): BackendStats {
+    const counts: number[] = [];
+    let below = 0;
+    for (let i = 0; i < LOG_SYNC_BOUNDS.length; i++) counts.push((below += this.#syncsWithin[i]!));
+    return {
+      logSyncSeconds: { bounds: LOG_SYNC_BOUNDS, counts, sum: this.#syncSeconds, count: this.#commitCount },
+      commits: this.#commitCount,
+      writes: this.#writeCount,
+    };
   }
 
   /** Makes a durable batch visible: revision, key index, TTLs, watchers. */

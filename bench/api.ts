@@ -21,6 +21,7 @@ import { cpuBetween, cpuSeconds, cpuSnapshot, machineBusySeconds, mainThreadCpuS
 import { ms, summarize, type Summary } from './lib/stats.ts';
 import { BenchServer } from './lib/server.ts';
 import { markdownTable } from './lib/table.ts';
+import { readStore, syncsBetween, type StoreSyncs } from './lib/store-metrics.ts';
 import { haveWrk, runWrk, WrkScripts, type WrkResult } from './lib/wrk.ts';
 
 const LEVELS = [1, 10, 100];
@@ -126,9 +127,12 @@ interface WrkPhase {
   perRequest: { server: number; main: number };
   /** Cores: the server, and everything else (wrk and other processes). */
   cpu: { server: number; other: number };
+  /** The store's log syncs meanwhile (from `/metrics`). */
+  store: StoreSyncs | undefined;
 }
 
-async function wrkPhase(op: string, url: string, scripts: WrkScripts, serverPid: number, script: 'create' | 'get' | 'update', args: string[]): Promise<WrkPhase> {
+async function wrkPhase(api: ApiClient, op: string, url: string, scripts: WrkScripts, serverPid: number, script: 'create' | 'get' | 'update', args: string[]): Promise<WrkPhase> {
+  const store0 = await readStore(api);
   const cpu0 = serverCpu(serverPid);
   const machine0 = machineBusySeconds();
   const t0 = performance.now();
@@ -136,11 +140,14 @@ async function wrkPhase(op: string, url: string, scripts: WrkScripts, serverPid:
   const seconds = (performance.now() - t0) / 1000;
   const cpu1 = serverCpu(serverPid);
   const server = (cpu1.all - cpu0.all) / seconds;
+  const other = Math.max(0, (machineBusySeconds() - machine0) / seconds - server);
+  const store1 = await readStore(api);
   return {
     op,
     result,
     perRequest: perRequest(cpu0, cpu1, result.requests),
-    cpu: { server, other: Math.max(0, (machineBusySeconds() - machine0) / seconds - server) },
+    cpu: { server, other },
+    store: store0 && store1 ? syncsBetween(store0, store1) : undefined,
   };
 }
 
@@ -152,10 +159,10 @@ async function wrkPhases(credentials: Credentials, url: string, serverPid: numbe
     await createNamespace(api, ns);
     // Warm-up on the same paths, then the measured phases.
     await runWrk(url, scripts, 'create', { connections: WRK_CONNECTIONS, seconds: 2, args: ['warm', ns] });
-    const create = await wrkPhase('create', url, scripts, serverPid, 'create', ['run', ns]);
+    const create = await wrkPhase(api, 'create', url, scripts, serverPid, 'create', ['run', ns]);
     const made = String(Math.min(create.result.requests - create.result.errors - 1, 10_000));
-    const get = await wrkPhase('get', url, scripts, serverPid, 'get', ['run', ns, made]);
-    const update = await wrkPhase('update', url, scripts, serverPid, 'update', ['run', ns, made]);
+    const get = await wrkPhase(api, 'get', url, scripts, serverPid, 'get', ['run', ns, made]);
+    const update = await wrkPhase(api, 'update', url, scripts, serverPid, 'update', ['run', ns, made]);
     return [create, get, update];
   } finally {
     api.close();
@@ -350,6 +357,29 @@ await runBench(
           ]),
         ),
       );
+      const writes = wrkResults.filter((w) => w.op !== 'get' && w.store && w.store.syncs > 0);
+      if (writes.length > 0) {
+        console.log(
+          '\nThe store meanwhile (`/metrics`): each write is answered after an fdatasync of SQLite\'s log that started ' +
+            "after its commit; percentiles are the bounds of the histogram's buckets (etcd's: 1 ms doubling). " +
+            'Slow syncs hold up every write waiting on them: a disk that keeps its p99 under 10 ms is what etcd asks for.\n',
+        );
+        const bound = (value: number) => (Number.isFinite(value) ? `≤ ${value}` : '> 8192');
+        console.log(
+          markdownTable(
+            ['Operation', 'log syncs', 'writes per sync', 'sync mean ms', 'sync p50 ms', 'sync p99 ms', 'syncs over 16 ms'],
+            writes.map((w) => [
+              w.op,
+              w.store!.syncs,
+              w.store!.writesPerSync.toFixed(1),
+              w.store!.meanMs.toFixed(2),
+              bound(w.store!.p50Ms),
+              bound(w.store!.p99Ms),
+              w.store!.over16Ms,
+            ]),
+          ),
+        );
+      }
     } else {
       console.log('\n(`wrk` is not installed: no wrk table.)');
     }

@@ -21,7 +21,7 @@ import { cpuBetween, cpuSeconds, cpuSnapshot, machineBusySeconds, mainThreadCpuS
 import { ms, summarize, type Summary } from './lib/stats.ts';
 import { BenchServer } from './lib/server.ts';
 import { markdownTable } from './lib/table.ts';
-import { readStore, syncsBetween, type StoreSyncs } from './lib/store-metrics.ts';
+import { collectionsBetween, readServer, syncsBetween, type GcTotals, type StoreSyncs } from './lib/server-metrics.ts';
 import { haveWrk, runWrk, WrkScripts, type WrkResult } from './lib/wrk.ts';
 
 const LEVELS = [1, 10, 100];
@@ -129,10 +129,12 @@ interface WrkPhase {
   cpu: { server: number; other: number };
   /** The store's log syncs meanwhile (from `/metrics`). */
   store: StoreSyncs | undefined;
+  /** The API thread's full (`major`) and young-generation (`minor`) collections meanwhile. */
+  gc: { major: GcTotals; minor: GcTotals };
 }
 
 async function wrkPhase(api: ApiClient, op: string, url: string, scripts: WrkScripts, serverPid: number, script: 'create' | 'get' | 'update', args: string[]): Promise<WrkPhase> {
-  const store0 = await readStore(api);
+  const metrics0 = await readServer(api);
   const cpu0 = serverCpu(serverPid);
   const machine0 = machineBusySeconds();
   const t0 = performance.now();
@@ -141,13 +143,14 @@ async function wrkPhase(api: ApiClient, op: string, url: string, scripts: WrkScr
   const cpu1 = serverCpu(serverPid);
   const server = (cpu1.all - cpu0.all) / seconds;
   const other = Math.max(0, (machineBusySeconds() - machine0) / seconds - server);
-  const store1 = await readStore(api);
+  const metrics1 = await readServer(api);
   return {
     op,
     result,
     perRequest: perRequest(cpu0, cpu1, result.requests),
     cpu: { server, other },
-    store: store0 && store1 ? syncsBetween(store0, store1) : undefined,
+    store: metrics0.store && metrics1.store ? syncsBetween(metrics0.store, metrics1.store) : undefined,
+    gc: { major: collectionsBetween(metrics0, metrics1, 'major'), minor: collectionsBetween(metrics0, metrics1, 'minor') },
   };
 }
 
@@ -357,29 +360,34 @@ await runBench(
           ]),
         ),
       );
-      const writes = wrkResults.filter((w) => w.op !== 'get' && w.store && w.store.syncs > 0);
-      if (writes.length > 0) {
-        console.log(
-          '\nThe store meanwhile (`/metrics`): each write is answered after an fdatasync of SQLite\'s log that started ' +
-            "after its commit; percentiles are the bounds of the histogram's buckets (etcd's: 1 ms doubling). " +
-            'Slow syncs hold up every write waiting on them: a disk that keeps its p99 under 10 ms is what etcd asks for.\n',
-        );
-        const bound = (value: number) => (Number.isFinite(value) ? `≤ ${value}` : '> 8192');
-        console.log(
-          markdownTable(
-            ['Operation', 'log syncs', 'writes per sync', 'sync mean ms', 'sync p50 ms', 'sync p99 ms', 'syncs over 16 ms'],
-            writes.map((w) => [
+      console.log(
+        '\nThe server meanwhile (its `/metrics`). A write is answered after an fdatasync of SQLite\'s log that started ' +
+          "after its commit (sync percentiles are the bounds of the histogram's buckets, etcd's: 1 ms doubling; " +
+          'a disk that keeps the p99 under 10 ms is what etcd asks for); a collection of the API thread\'s heap holds up ' +
+          'every request in flight.\n',
+      );
+      const bound = (value: number) => (Number.isFinite(value) ? `≤ ${value}` : '> 8192');
+      const collections = (totals: GcTotals) => `${totals.count} / ${(totals.seconds * 1000).toFixed(0)}`;
+      console.log(
+        markdownTable(
+          ['Operation', 'log syncs', 'writes per sync', 'sync mean ms', 'sync p50 ms', 'sync p99 ms', 'syncs over 16 ms', 'full GCs / ms', 'young GCs / ms'],
+          wrkResults.map((w) => {
+            // No syncs (gets; an etcd store): nothing to say of them.
+            const store = w.store && w.store.syncs > 0 ? w.store : undefined;
+            return [
               w.op,
-              w.store!.syncs,
-              w.store!.writesPerSync.toFixed(1),
-              w.store!.meanMs.toFixed(2),
-              bound(w.store!.p50Ms),
-              bound(w.store!.p99Ms),
-              w.store!.over16Ms,
-            ]),
-          ),
-        );
-      }
+              w.store?.syncs ?? '–',
+              store ? store.writesPerSync.toFixed(1) : '–',
+              store ? store.meanMs.toFixed(2) : '–',
+              store ? bound(store.p50Ms) : '–',
+              store ? bound(store.p99Ms) : '–',
+              store ? store.over16Ms : '–',
+              collections(w.gc.major),
+              collections(w.gc.minor),
+            ];
+          }),
+        ),
+      );
     } else {
       console.log('\n(`wrk` is not installed: no wrk table.)');
     }

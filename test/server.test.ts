@@ -54,6 +54,7 @@ describe('skiff server', () => {
     assert.ok(value('skiff_storage_wal_fsync_duration_seconds_sum') > 0);
     assert.match(metrics, /^# TYPE skiff_storage_wal_fsync_duration_seconds histogram$/m);
     assert.match(metrics, /^skiff_storage_wal_fsync_duration_seconds_bucket\{le="0\.008"\} \d+$/m);
+    assert.match(metrics, /^# TYPE nodejs_gc_duration_seconds histogram$/m, "the API thread's collections");
     api.close();
 
     const started = Date.now();

@@ -13,7 +13,7 @@ import { parseResourcePath } from './request-info.ts';
 import { StatusError } from './errors.ts';
 import type { Duplex } from 'node:stream';
 import type { Node, Pod, ServiceAccount } from 'kubernetes-types/core/v1.js';
-import { Metrics } from './metrics.ts';
+import { GcDurations, Metrics } from './metrics.ts';
 import { ObjectStore } from './object-store.ts';
 import { ResourceRegistry } from './registry.ts';
 import type { KubeObject } from './resource.ts';
@@ -55,6 +55,7 @@ const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-l
 export class ApiServer {
   readonly registry: ResourceRegistry;
   readonly metrics = new Metrics();
+  readonly #gc = new GcDurations();
   readonly #options: ApiServerOptions;
   readonly #cache: WatchCache;
   readonly #store: ObjectStore;
@@ -113,6 +114,9 @@ export class ApiServer {
     this.metrics.gauge('apiserver_watch_cache_watchers', 'Number of API watchers served by the watch cache.', () =>
       this.#cache.watcherCount(),
     );
+    this.metrics.histogram('nodejs_gc_duration_seconds', "Garbage collection duration by kind, one of major, minor, incremental or weakcb: the API thread's heap.", () =>
+      this.#gc.readings(),
+    );
     const stats = options.backend.stats?.bind(options.backend);
     if (stats) {
       this.metrics.histogram(
@@ -142,6 +146,7 @@ export class ApiServer {
 
   /** Loads the cache, makes sure the system namespaces exist, and starts listening. */
   async start(): Promise<void> {
+    this.#gc.start();
     await this.#cache.start();
     const address = () => {
       const a = this.#listener?.address;
@@ -207,6 +212,7 @@ export class ApiServer {
     this.#crds?.stop();
     await this.#listener?.close();
     this.#cache.stop();
+    this.#gc.stop();
   }
 
   /** Creates what every cluster has from the start; what exists already is left alone. */

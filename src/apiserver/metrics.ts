@@ -1,15 +1,21 @@
 /**
- * Request metrics in Prometheus text format, named as upstream's so dashboards carry over:
- * `apiserver_request_total` and `apiserver_request_duration_seconds`, labelled by verb,
- * group, version, resource, subresource and code.
+ * Metrics in Prometheus text format, named as upstream's so dashboards carry over: requests
+ * (`apiserver_request_total` and `apiserver_request_duration_seconds`, labelled by verb, group,
+ * version, resource, subresource and code), families read when scraped (gauges, counters,
+ * histograms: the store's own figures), and the API thread's garbage collections as Node's
+ * prom-client names them ({@link GcDurations}).
  */
+
+import { constants as perfConstants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 
 // Upstream's request latency buckets (seconds).
 const BUCKETS = [0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1, 1.25, 1.5, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 45, 60];
 
 /** A histogram read at scrape time: `counts[i]` observations were at most `bounds[i]`
- * (cumulative), out of `count`, adding up to `sum`. */
+ * (cumulative), out of `count`, adding up to `sum`; `labels` (`kind="major"`) tell apart the
+ * series of one family. */
 export interface HistogramReading {
+  labels?: string;
   bounds: readonly number[];
   counts: readonly number[];
   sum: number;
@@ -19,7 +25,7 @@ export interface HistogramReading {
 /** A metric family whose value is read when scraped. */
 type Family =
   | { type: 'gauge' | 'counter'; help: string; read: () => number }
-  | { type: 'histogram'; help: string; read: () => HistogramReading };
+  | { type: 'histogram'; help: string; read: () => HistogramReading | readonly HistogramReading[] };
 
 /** Labels of one request. */
 export interface RequestLabels {
@@ -91,8 +97,8 @@ export class Metrics {
     this.#families.set(name, { type: 'counter', help, read });
   }
 
-  /** Registers a histogram read at scrape time. */
-  histogram(name: string, help: string, read: () => HistogramReading): void {
+  /** Registers a histogram (or one series of it per label set) read at scrape time. */
+  histogram(name: string, help: string, read: () => HistogramReading | readonly HistogramReading[]): void {
     this.#families.set(name, { type: 'histogram', help, read });
   }
 
@@ -119,13 +125,74 @@ export class Metrics {
         lines.push(`${name} ${family.read()}`);
         continue;
       }
-      const { bounds, counts, sum, count } = family.read();
-      bounds.forEach((le, i) => lines.push(`${name}_bucket{le="${le}"} ${counts[i]}`));
-      lines.push(`${name}_bucket{le="+Inf"} ${count}`, `${name}_sum ${sum}`, `${name}_count ${count}`);
+      const read = family.read();
+      const series: readonly HistogramReading[] = 'bounds' in read ? [read] : read;
+      for (const { labels, bounds, counts, sum, count } of series) {
+        const before = labels ? `${labels},` : '';
+        const only = labels ? `{${labels}}` : '';
+        bounds.forEach((le, i) => lines.push(`${name}_bucket{${before}le="${le}"} ${counts[i]}`));
+        lines.push(`${name}_bucket{${before}le="+Inf"} ${count}`, `${name}_sum${only} ${sum}`, `${name}_count${only} ${count}`);
+      }
     }
     const mem = process.memoryUsage();
     lines.push('# HELP process_resident_memory_bytes Resident memory size in bytes.', '# TYPE process_resident_memory_bytes gauge', `process_resident_memory_bytes ${mem.rss}`);
     return lines.join('\n') + '\n';
+  }
+}
+
+/** prom-client's buckets for `nodejs_gc_duration_seconds`, so its dashboards carry over. */
+export const GC_BUCKETS: readonly number[] = [0.001, 0.01, 0.1, 1, 2, 5];
+
+const GC_KINDS = new Map<number, string>([
+  [perfConstants.NODE_PERFORMANCE_GC_MINOR, 'minor'],
+  [perfConstants.NODE_PERFORMANCE_GC_MAJOR, 'major'],
+  [perfConstants.NODE_PERFORMANCE_GC_INCREMENTAL, 'incremental'],
+  [perfConstants.NODE_PERFORMANCE_GC_WEAKCB, 'weakcb'],
+]);
+
+/**
+ * The garbage collections of this thread's heap (the API thread's: the store, the watch cache)
+ * by kind, as prom-client's `nodejs_gc_duration_seconds`: each pause holds up every request in
+ * flight, so they are what to look at next to slow answers.
+ */
+export class GcDurations {
+  readonly #series = new Map<string, { within: number[]; sum: number; count: number }>();
+  #observer: PerformanceObserver | undefined;
+
+  /** Starts counting (again). */
+  start(): void {
+    if (this.#observer) return;
+    this.#observer = new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) {
+        const kind = GC_KINDS.get((entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind ?? -1);
+        if (kind !== undefined) this.record(kind, entry.duration / 1000);
+      }
+    });
+    this.#observer.observe({ entryTypes: ['gc'] });
+  }
+
+  stop(): void {
+    this.#observer?.disconnect();
+    this.#observer = undefined;
+  }
+
+  /** Counts one collection of `kind` that took `seconds`. */
+  record(kind: string, seconds: number): void {
+    let series = this.#series.get(kind);
+    if (!series) this.#series.set(kind, (series = { within: new Array<number>(GC_BUCKETS.length + 1).fill(0), sum: 0, count: 0 }));
+    let i = 0;
+    while (i < GC_BUCKETS.length && seconds > GC_BUCKETS[i]!) i++;
+    series.within[i]!++;
+    series.sum += seconds;
+    series.count++;
+  }
+
+  /** One series per kind seen so far. */
+  readings(): HistogramReading[] {
+    return [...this.#series].map(([kind, { within, sum, count }]) => {
+      let below = 0;
+      return { labels: `kind="${kind}"`, bounds: GC_BUCKETS, counts: GC_BUCKETS.map((_, i) => (below += within[i]!)), sum, count };
+    });
   }
 }
 

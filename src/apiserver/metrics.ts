@@ -7,19 +7,14 @@
  */
 
 import { constants as perfConstants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
+import { Histogram, type HistogramCounts } from '../client/index.ts';
 
 // Upstream's request latency buckets (seconds).
 const BUCKETS = [0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1, 1.25, 1.5, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 45, 60];
 
-/** A histogram read at scrape time: `counts[i]` observations were at most `bounds[i]`
- * (cumulative), out of `count`, adding up to `sum`; `labels` (`kind="major"`) tell apart the
- * series of one family. */
-export interface HistogramReading {
+/** A histogram read at scrape time; `labels` (`kind="major"`) tell apart the series of one family. */
+export interface HistogramReading extends HistogramCounts {
   labels?: string;
-  bounds: readonly number[];
-  counts: readonly number[];
-  sum: number;
-  count: number;
 }
 
 /** A metric family whose value is read when scraped. */
@@ -41,9 +36,7 @@ interface Series {
   /** The series' labels as they are rendered. */
   labels: string;
   codes: Map<number, number>;
-  counts: number[];
-  sum: number;
-  count: number;
+  latency: Histogram;
 }
 
 /** Series by verb, group, version, resource and subresource, one map level each: a request
@@ -59,9 +52,7 @@ export class Metrics {
   observe(labels: RequestLabels, code: number, seconds: number): void {
     const series = this.#find(labels);
     series.codes.set(code, (series.codes.get(code) ?? 0) + 1);
-    for (let i = 0; i < BUCKETS.length; i++) if (seconds <= BUCKETS[i]!) series.counts[i]!++;
-    series.sum += seconds;
-    series.count++;
+    series.latency.observe(seconds);
   }
 
   #find({ verb, group, version, resource, subresource }: RequestLabels): Series {
@@ -72,7 +63,7 @@ export class Metrics {
     let series = subresources.get(subresource);
     if (!series) {
       const labels = `verb="${verb}",group="${group}",version="${version}",resource="${resource}",subresource="${subresource}"`;
-      subresources.set(subresource, (series = { labels, codes: new Map(), counts: BUCKETS.map(() => 0), sum: 0, count: 0 }));
+      subresources.set(subresource, (series = { labels, codes: new Map(), latency: new Histogram(BUCKETS) }));
     }
     return series;
   }
@@ -112,13 +103,7 @@ export class Metrics {
     }
     lines.push('# HELP apiserver_request_duration_seconds Response latency distribution in seconds for each verb, group, version, resource and subresource.');
     lines.push('# TYPE apiserver_request_duration_seconds histogram');
-    for (const h of this.#all()) {
-      const labels = h.labels;
-      BUCKETS.forEach((le, i) => lines.push(`apiserver_request_duration_seconds_bucket{${labels},le="${le}"} ${h.counts[i]}`));
-      lines.push(`apiserver_request_duration_seconds_bucket{${labels},le="+Inf"} ${h.count}`);
-      lines.push(`apiserver_request_duration_seconds_sum{${labels}} ${h.sum}`);
-      lines.push(`apiserver_request_duration_seconds_count{${labels}} ${h.count}`);
-    }
+    for (const { labels, latency } of this.#all()) histogramLines(lines, 'apiserver_request_duration_seconds', { labels, ...latency.read() });
     for (const [name, family] of this.#families) {
       lines.push(`# HELP ${name} ${family.help}`, `# TYPE ${name} ${family.type}`);
       if (family.type !== 'histogram') {
@@ -126,18 +111,20 @@ export class Metrics {
         continue;
       }
       const read = family.read();
-      const series: readonly HistogramReading[] = 'bounds' in read ? [read] : read;
-      for (const { labels, bounds, counts, sum, count } of series) {
-        const before = labels ? `${labels},` : '';
-        const only = labels ? `{${labels}}` : '';
-        bounds.forEach((le, i) => lines.push(`${name}_bucket{${before}le="${le}"} ${counts[i]}`));
-        lines.push(`${name}_bucket{${before}le="+Inf"} ${count}`, `${name}_sum${only} ${sum}`, `${name}_count${only} ${count}`);
-      }
+      for (const series of 'bounds' in read ? [read] : read) histogramLines(lines, name, series);
     }
     const mem = process.memoryUsage();
     lines.push('# HELP process_resident_memory_bytes Resident memory size in bytes.', '# TYPE process_resident_memory_bytes gauge', `process_resident_memory_bytes ${mem.rss}`);
     return lines.join('\n') + '\n';
   }
+}
+
+/** Appends one series of histogram `name` in the text format. */
+function histogramLines(lines: string[], name: string, { labels, bounds, counts, sum, count }: HistogramReading): void {
+  const before = labels ? `${labels},` : '';
+  const only = labels ? `{${labels}}` : '';
+  bounds.forEach((le, i) => lines.push(`${name}_bucket{${before}le="${le}"} ${counts[i]}`));
+  lines.push(`${name}_bucket{${before}le="+Inf"} ${count}`, `${name}_sum${only} ${sum}`, `${name}_count${only} ${count}`);
 }
 
 /** prom-client's buckets for `nodejs_gc_duration_seconds`, so its dashboards carry over. */
@@ -156,7 +143,7 @@ const GC_KINDS = new Map<number, string>([
  * flight, so they are what to look at next to slow answers.
  */
 export class GcDurations {
-  readonly #series = new Map<string, { within: number[]; sum: number; count: number }>();
+  readonly #kinds = new Map<string, Histogram>();
   #observer: PerformanceObserver | undefined;
 
   /** Starts counting (again). */
@@ -178,21 +165,14 @@ export class GcDurations {
 
   /** Counts one collection of `kind` that took `seconds`. */
   record(kind: string, seconds: number): void {
-    let series = this.#series.get(kind);
-    if (!series) this.#series.set(kind, (series = { within: new Array<number>(GC_BUCKETS.length + 1).fill(0), sum: 0, count: 0 }));
-    let i = 0;
-    while (i < GC_BUCKETS.length && seconds > GC_BUCKETS[i]!) i++;
-    series.within[i]!++;
-    series.sum += seconds;
-    series.count++;
+    let histogram = this.#kinds.get(kind);
+    if (!histogram) this.#kinds.set(kind, (histogram = new Histogram(GC_BUCKETS)));
+    histogram.observe(seconds);
   }
 
   /** One series per kind seen so far. */
   readings(): HistogramReading[] {
-    return [...this.#series].map(([kind, { within, sum, count }]) => {
-      let below = 0;
-      return { labels: `kind="${kind}"`, bounds: GC_BUCKETS, counts: GC_BUCKETS.map((_, i) => (below += within[i]!)), sum, count };
-    });
+    return [...this.#kinds].map(([kind, histogram]) => ({ labels: `kind="${kind}"`, ...histogram.read() }));
   }
 }
 

@@ -9,6 +9,7 @@ export { formatInZone, parseSchedule, ScheduleError, type Schedule } from './cro
 export { ApiError, isApiError, type Status } from './errors.ts';
 export { EventRecorder, type EventRecorderOptions } from './event-recorder.ts';
 export { Expectations, type ExpectationsOptions } from './expectations.ts';
+export { Histogram, type HistogramCounts } from './histogram.ts';
 export { HttpTransport, type HttpTransportOptions } from './http-transport.ts';
 export { Informer, type IndexFunction, type InformerHandler, type InformerOptions, type Lister } from './informer.ts';
 export { InformerFactory, type InformerFactoryOptions } from './informer-factory.ts';

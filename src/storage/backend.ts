@@ -29,6 +29,8 @@
  * JSON).
  */
 
+import type { HistogramCounts } from '../client/index.ts';
+
 /** One key's value at some revision. */
 export interface KeyValue {
   key: string;
@@ -119,17 +121,6 @@ export interface WatchOptions {
   prevKv?: boolean;
   /** Called at most once when the watch ends because of an error; no events follow it. */
   onError: (error: Error) => void;
-}
-
-/**
- * A histogram as Prometheus exposes one: `counts[i]` observations were at most `bounds[i]`
- * (cumulative), out of `count` in all, whose values add up to `sum`.
- */
-export interface HistogramCounts {
-  bounds: readonly number[];
-  counts: number[];
-  sum: number;
-  count: number;
 }
 
 /** What a backend reports of its own work, for the server's `/metrics`. */

@@ -40,6 +40,7 @@ import {
   ttlSeconds,
   watchStartRevision,
 } from '../arguments.ts';
+import { Histogram } from '../../client/index.ts';
 import { CompactedError, FutureRevisionError, StorageError } from '../errors.ts';
 import { listStart, prefixEnd } from '../key-range.ts';
 import { applyBatch, type AppliedBatch, type WriteOp, type WriteOutcome } from './apply-batch.ts';
@@ -110,10 +111,9 @@ class SqliteBackend implements Backend {
   readonly #syncLog: () => Promise<void>;
   /** Set when the log could not be made durable: what is on disk is unknown, so no more writes. */
   #broken: StorageError | undefined;
-  /** Log syncs by the first bound of {@link LOG_SYNC_BOUNDS} they are within (the last: none). */
-  readonly #syncsWithin = new Array<number>(LOG_SYNC_BOUNDS.length + 1).fill(0);
-  #syncSeconds = 0;
-  #commitCount = 0;
+  /** How long each commit waited for its log sync (s). */
+  readonly #syncs = new Histogram(LOG_SYNC_BOUNDS);
+  /** Writes the commits carried. */
   #writeCount = 0;
 
   constructor(path: string, open: OpenDatabase, options: SqliteBackendOptions) {
@@ -345,7 +345,8 @@ class SqliteBackend implements Backend {
     const syncStarted = performance.now();
     return this.#syncLog().then(
       () => {
-        this.#countCommit((performance.now() - syncStarted) / 1000, applied.events.length);
+        this.#syncs.observe((performance.now() - syncStarted) / 1000);
+        this.#writeCount += applied.events.length;
         return this.#committed(applied);
       },
       (error: unknown) => {
@@ -357,24 +358,8 @@ class SqliteBackend implements Backend {
     );
   }
 
-  #countCommit(syncSeconds: number, writes: number): void {
-    let i = 0;
-    while (i < LOG_SYNC_BOUNDS.length && syncSeconds > LOG_SYNC_BOUNDS[i]!) i++;
-    this.#syncsWithin[i]!++;
-    this.#syncSeconds += syncSeconds;
-    this.#commitCount++;
-    this.#writeCount += writes;
-  }
-
   stats(): BackendStats {
-    const counts: number[] = [];
-    let below = 0;
-    for (let i = 0; i < LOG_SYNC_BOUNDS.length; i++) counts.push((below += this.#syncsWithin[i]!));
-    return {
-      logSyncSeconds: { bounds: LOG_SYNC_BOUNDS, counts, sum: this.#syncSeconds, count: this.#commitCount },
-      commits: this.#commitCount,
-      writes: this.#writeCount,
-    };
+    return { logSyncSeconds: this.#syncs.read(), commits: this.#syncs.count, writes: this.#writeCount };
   }
 
   /** Makes a durable batch visible: revision, key index, TTLs, watchers. */

@@ -12,7 +12,9 @@
  * The Node client costs about as much CPU per request as the server on the shared cores, so
  * when `wrk` is installed the create, get and update phases at 100 connections run once more
  * with `wrk` as the load generator (see `lib/wrk.ts`); both tables are printed, and the server's
- * CPU per request — all threads, and its main (API) thread alone — in both.
+ * CPU per request — all threads, and its main (API) thread alone — in both. Around each `wrk`
+ * phase the server's `/metrics` are read (`lib/server-metrics.ts`): the store's log syncs and the
+ * API thread's garbage collections during the phase, what a write waits for besides the work.
  */
 import { randomBytes } from 'node:crypto';
 import { ApiClient, readKubeconfig, type Credentials } from './lib/client.ts';
